@@ -1,0 +1,174 @@
+"""Evaluation datasets: ``.csv``, ``.npz`` and ``.jsonl`` files, pinned by sha256."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .config import DatasetSpec, PromoteConfig
+from .errors import DatasetError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Dataset", "DatasetStore", "load_dataset"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What ``dataset("name")`` returns: features ``X`` (2-D) and labels ``y`` (1-D)."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    columns: tuple[str, ...]
+    sha256: str
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+
+class DatasetStore:
+    """Loads each configured dataset once; unknown names list the configured ones."""
+
+    def __init__(self, config: PromoteConfig) -> None:
+        self._specs = config.datasets
+        self._loaded: dict[str, Dataset] = {}
+
+    def get(self, name: str) -> Dataset:
+        if name not in self._specs:
+            configured = ", ".join(sorted(self._specs)) or "none"
+            raise DatasetError(f"unknown dataset {name!r} (configured in promote.yaml: {configured})")
+        if name not in self._loaded:
+            self._loaded[name] = load_dataset(self._specs[name])
+        return self._loaded[name]
+
+    def loaded(self) -> dict[str, Dataset]:
+        return dict(self._loaded)
+
+
+def load_dataset(spec: DatasetSpec) -> Dataset:
+    data = spec.path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if spec.sha256 is not None and digest != spec.sha256:
+        raise DatasetError(
+            f"datasets.{spec.name}: {spec.path}: sha256 mismatch: promote.yaml pins {spec.sha256} but the file's sha256 is {digest}"
+        )
+    suffix = spec.path.suffix.lower()
+    if suffix == ".npz":
+        return _from_npz(spec, data, digest)
+    columns = _read_csv(spec, data) if suffix == ".csv" else _read_jsonl(spec, data)
+    return _from_columns(spec, columns, digest)
+
+
+def _from_npz(spec: DatasetSpec, data: bytes, digest: str) -> Dataset:
+    import numpy as np
+
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as exc:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+    missing = [key for key in ("X", "y") if key not in arrays]
+    if missing:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: missing array(s) {', '.join(missing)} (found: {', '.join(arrays)})")
+    X, y = arrays["X"], arrays["y"]
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: expected X of shape (n, k) and y of shape (n,), got {X.shape} and {y.shape}")
+    columns = tuple(str(c) for c in arrays["columns"]) if "columns" in arrays else tuple(f"x{i}" for i in range(X.shape[1]))
+    return Dataset(spec.name, X, y, columns, digest)
+
+
+def _read_csv(spec: DatasetSpec, data: bytes) -> dict[str, list[Any]]:
+    rows = csv.reader(io.StringIO(_decode(spec, data), newline=""))
+    header = next(rows, None)
+    if not header:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: the file is empty; expected a header row")
+    columns: dict[str, list[Any]] = {name: [] for name in header}
+    if len(columns) != len(header):
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: the header repeats a column name")
+    for line_number, row in enumerate(rows, start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise DatasetError(f"datasets.{spec.name}: {spec.path}: line {line_number} has {len(row)} fields, the header has {len(header)}")
+        for name, value in zip(header, row):
+            columns[name].append(value)
+    return columns
+
+
+def _read_jsonl(spec: DatasetSpec, data: bytes) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] | None = None
+    for line_number, line in enumerate(_decode(spec, data).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"datasets.{spec.name}: {spec.path}: line {line_number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DatasetError(f"datasets.{spec.name}: {spec.path}: line {line_number}: expected a JSON object")
+        if columns is None:
+            columns = {name: [] for name in record}
+        if record.keys() != columns.keys():
+            missing, extra = sorted(columns.keys() - record.keys()), sorted(record.keys() - columns.keys())
+            raise DatasetError(
+                f"datasets.{spec.name}: {spec.path}: line {line_number}: keys differ from the first row "
+                f"(missing: {', '.join(missing) or '-'}; extra: {', '.join(extra) or '-'})"
+            )
+        for name, value in record.items():
+            columns[name].append(value)
+    if columns is None:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: the file has no rows")
+    return columns
+
+
+def _from_columns(spec: DatasetSpec, columns: dict[str, list[Any]], digest: str) -> Dataset:
+    import numpy as np
+
+    if spec.target not in columns:
+        raise DatasetError(f"datasets.{spec.name}.target: column {spec.target!r} not found in {spec.path} (columns: {', '.join(columns)})")
+    features = spec.features or tuple(name for name in columns if name != spec.target)
+    unknown = [name for name in features if name not in columns]
+    if unknown:
+        raise DatasetError(f"datasets.{spec.name}.features: column(s) {', '.join(unknown)} not found in {spec.path}")
+    if not features:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path} has no feature columns besides the target {spec.target!r}")
+    arrays = [_typed(values) for values in (columns[name] for name in features)]
+    numeric = all(array.dtype.kind in "biuf" for array in arrays)
+    X = np.column_stack(arrays).astype(np.float64 if numeric else object)
+    return Dataset(spec.name, X, _typed(columns[spec.target]), tuple(features), digest)
+
+
+def _typed(values: list[Any]) -> np.ndarray:
+    """The narrowest array for a column: int, then float (empty/null as NaN), else text."""
+    import numpy as np
+
+    if all(isinstance(value, str) for value in values):
+        for parse in (int, _float_or_nan):
+            try:
+                return np.array([parse(value) for value in values])
+            except ValueError:
+                continue
+        return np.array(values, dtype=object)
+    if all(isinstance(value, (int, float)) or value is None for value in values):
+        return np.array([np.nan if value is None else value for value in values])
+    return np.array(values, dtype=object)
+
+
+def _float_or_nan(value: str) -> float:
+    return float(value) if value.strip() else float("nan")
+
+
+def _decode(spec: DatasetSpec, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: not UTF-8 text (byte {exc.start})") from None

@@ -1,0 +1,59 @@
+"""Errors the core raises; each carries the verdict reason code it maps to."""
+
+from __future__ import annotations
+
+__all__ = [
+    "PromoteError",
+    "ConfigError",
+    "ModelLoadError",
+    "DatasetError",
+    "MetricInputError",
+    "GateUsageError",
+]
+
+
+class PromoteError(Exception):
+    """Base class: a fault that must end in ``block`` with a clear message."""
+
+    code = "internal_error"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(PromoteError):
+    """``promote.yaml`` is missing, unreadable or invalid."""
+
+    code = "config_error"
+
+    def __init__(self, config_path: object, key: str | None, problem: str) -> None:
+        self.config_path = str(config_path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.config_path}: {key}: " if key else f"{self.config_path}: "
+        super().__init__(where + problem)
+
+
+class ModelLoadError(PromoteError):
+    """A model could not be loaded or its bytes do not match the pin."""
+
+    code = "model_error"
+
+
+class DatasetError(PromoteError):
+    """A dataset could not be loaded, parsed, or does not match its pin."""
+
+    code = "data_error"
+
+
+class MetricInputError(PromoteError):
+    """Predictions or labels a metric cannot use (NaN, wrong shape, ...)."""
+
+    code = "bad_input"
+
+
+class GateUsageError(PromoteError):
+    """A gate marker or the gate API was used wrongly."""
+
+    code = "gate_error"

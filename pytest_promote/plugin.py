@@ -1,0 +1,292 @@
+"""pytest hooks only: each translates a pytest event into a call on the pure core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import hookspecs, loaders
+from .config import CONFIG_FILENAME
+from .errors import ConfigError, GateUsageError, PromoteError
+from .gates import GATE_MARKERS, GateContext, GateFailed
+from .session import PromoteSession, SessionPaths
+from .verdict import Reason, TestPhase, summary_lines
+
+session_key = pytest.StashKey[PromoteSession]()
+context_key = pytest.StashKey[GateContext]()
+
+_MARKER_HELP = {
+    "gate_quality": "gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block'): "
+    "a promotion gate comparing candidate and baseline on a quality metric (pytest-promote)",
+}
+
+
+# --- options ------------------------------------------------------------------------------
+
+
+def _file_path(option: str) -> Any:
+    def parse(value: str) -> Path:
+        if not value.strip():
+            raise pytest.UsageError(f"{option}: expected a file path, got an empty string")
+        path = Path(value).expanduser()
+        if path.is_dir():
+            raise pytest.UsageError(f"{option}: {value} is a directory; expected a file path")
+        return path
+
+    return parse
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("promote", "model promotion gates (pytest-promote)")
+    group.addoption(
+        "--promote",
+        action="store_true",
+        default=False,
+        help="run the promotion gates and write the verdict; exit 0 only if the decision is 'promote'",
+    )
+    group.addoption(
+        "--promote-config",
+        metavar="PATH",
+        type=_file_path("--promote-config"),
+        default=None,
+        help=f"the promote config file (default: {CONFIG_FILENAME} in the rootdir; ini: promote_config)",
+    )
+    group.addoption(
+        "--promote-verdict",
+        metavar="PATH",
+        type=_file_path("--promote-verdict"),
+        default=None,
+        help="where to write the verdict JSON (default: 'verdict' in the config, else promote-verdict.json in the rootdir; "
+        "ini: promote_verdict)",
+    )
+    parser.addini("promote_config", help="the promote config file, relative to the ini file", default=None)
+    parser.addini("promote_verdict", help="where to write the verdict JSON, relative to the ini file", default=None)
+
+
+def _resolve(config: pytest.Config, option: str, ini: str) -> Path | None:
+    """Command-line paths are relative to the invocation directory, ini paths to the ini file."""
+    value = config.getoption(option)
+    if value is not None:
+        return (config.invocation_params.dir / value).resolve()
+    ini_value = config.getini(ini)
+    if ini_value:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return (base / _file_path(ini)(ini_value)).resolve()
+    return None
+
+
+# --- session lifecycle ---------------------------------------------------------------------
+
+
+def _promoting(config: pytest.Config) -> bool:
+    return bool(config.getoption("promote"))
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")  # an xdist worker: the controller writes the verdict
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker_help in _MARKER_HELP.values():
+        config.addinivalue_line("markers", marker_help)
+    if not config.pluginmanager.is_registered(loaders):
+        config.pluginmanager.register(loaders, "promote-builtin-loaders")
+    paths = SessionPaths(
+        rootdir=config.rootpath,
+        config=_resolve(config, "promote_config", "promote_config") or config.rootpath / CONFIG_FILENAME,
+        verdict_override=_resolve(config, "promote_verdict", "promote_verdict"),
+    )
+    session = PromoteSession(
+        paths,
+        load_model=lambda spec: config.hook.pytest_promote_load_model(spec=spec),
+        command_line=["pytest", *config.invocation_params.args],
+    )
+    config.stash[session_key] = session
+    if not _promoting(config):
+        return
+    try:
+        if _is_worker(config):
+            session.config  # noqa: B018 - validate only; the controller owns the verdict file
+        else:
+            session.start()
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if not _is_worker(config):
+        config.pluginmanager.register(VerdictReporter(session), "promote-verdict-reporter")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not _promoting(config):
+        return None
+    session = config.stash[session_key]
+    return [f"promote: config {session.paths.config}, verdict {session.verdict_path}"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _promoting(config):
+        return
+    skip = pytest.mark.skip(reason="promotion gate: run `pytest --promote` to evaluate it")
+    for item in items:
+        if _gate_marker(item) is not None:
+            item.add_marker(skip)
+
+
+# --- running gates --------------------------------------------------------------------------
+
+
+def _gate_marker(item: pytest.Item) -> pytest.Mark | None:
+    for name in GATE_MARKERS:
+        marker = item.get_closest_marker(name)
+        if marker is not None:
+            return marker
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = _gate_marker(item)
+    if marker is not None and _promoting(item.config):
+        session = item.config.stash[session_key]
+        item.stash[context_key] = session.gate_context(item.nodeid, marker.args, marker.kwargs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    result = yield
+    context = item.stash.get(context_key, None)
+    if context is not None and context.result is None:
+        raise GateUsageError(f"{item.nodeid}: the gate measured nothing: call promote.compare(...) exactly once")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, PromoteError):
+        # our errors carry a complete message; a traceback through the plugin would only bury it
+        report.longrepr = f"[{error.code}] {error}"
+        if not isinstance(error, (GateFailed, GateUsageError)):
+            report.promote_reason = {"code": error.code, "message": str(error)}
+    if _promoting(item.config):
+        marker = _gate_marker(item)
+        if marker is not None:
+            context = item.stash.get(context_key, None)
+            report.promote_gate = context.record() if context is not None else _unmeasured_gate(item, marker)
+        report.promote_models = item.config.stash[session_key].model_identities()
+    return report
+
+
+def _unmeasured_gate(item: pytest.Item, marker: pytest.Mark) -> dict:
+    """A gate whose context could not be built (bad marker arguments): recorded, never passing."""
+    metric = marker.args[0] if marker.args else marker.kwargs.get("metric")
+    severity = marker.kwargs.get("severity", "block")
+    return {
+        "id": item.nodeid,
+        "kind": GATE_MARKERS[marker.name],
+        "metric": metric if isinstance(metric, str) else None,
+        "rule": None,
+        "candidate": None,
+        "baseline": None,
+        "delta": None,
+        "ci": None,
+        "n": None,
+        "seed": None,
+        "alpha": None,
+        "passed": False,
+        "severity": severity if severity in ("block", "warn") else "block",
+        "message": None,
+    }
+
+
+def _short_message(report: Any) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    text = errors[-1] if errors else (lines[-1] if lines else report.outcome)
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def candidate(pytestconfig: pytest.Config) -> Any:
+    """The candidate model from promote.yaml, loaded once, on first use."""
+    return pytestconfig.stash[session_key].models.get("candidate").model
+
+
+@pytest.fixture(scope="session")
+def baseline(pytestconfig: pytest.Config) -> Any:
+    """The baseline model from promote.yaml, loaded once, on first use."""
+    return pytestconfig.stash[session_key].models.get("baseline").model
+
+
+@pytest.fixture(scope="session")
+def dataset(pytestconfig: pytest.Config) -> Any:
+    """``dataset("name")``: a configured dataset with .X, .y, .columns, .name, .sha256, .n."""
+    return pytestconfig.stash[session_key].datasets.get
+
+
+@pytest.fixture
+def promote(request: pytest.FixtureRequest) -> GateContext:
+    """The current gate's context: ``promote.compare(predict, y_true, dataset=None)``."""
+    context = request.node.stash.get(context_key, None)
+    if context is None:
+        raise GateUsageError(f"{request.node.nodeid}: the promote fixture belongs to gate tests; mark the test with @gate.quality(...)")
+    return context
+
+
+# --- the verdict --------------------------------------------------------------------------------
+
+
+class VerdictReporter:
+    """Registered on the process that writes the verdict (not on xdist workers), with --promote."""
+
+    def __init__(self, state: PromoteSession) -> None:
+        self.state = state
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.collector.add_collection_error(report.nodeid, _short_message(report))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        reason = getattr(report, "promote_reason", None)
+        self.state.collector.add(
+            TestPhase(
+                node_id=report.nodeid,
+                when=report.when,
+                outcome=report.outcome,
+                message=_short_message(report) if report.outcome != "passed" else None,
+                gate=getattr(report, "promote_gate", None),
+                reason=Reason(reason["code"], reason["message"]) if reason else None,
+                models=getattr(report, "promote_models", {}),
+            )
+        )
+
+    @pytest.hookimpl(tryfirst=True)  # before the terminal reporter prints the summary
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        try:
+            verdict = self.state.finish(
+                interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
+                internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+            )
+        except BaseException as exc:
+            self.state.write_block(Reason("internal_error", f"writing the verdict failed: {type(exc).__name__}: {exc}"))
+            raise
+        if verdict["decision"] != "promote" and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.state.verdict is None:
+            return
+        terminalreporter.section("promotion gates")
+        for line in summary_lines(self.state.verdict, str(self.state.verdict_path)):
+            terminalreporter.write_line(line, bold=line.startswith("decision"))

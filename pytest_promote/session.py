@@ -1,0 +1,161 @@
+"""One pytest session's promotion state, independent of pytest.
+
+The plugin creates one :class:`PromoteSession` per process and translates hooks into its
+methods; everything that decides or writes lives here or below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .config import ModelSpec, PromoteConfig, load_config, sha256_file
+from .datasets import DatasetStore
+from .errors import ConfigError
+from .gates import GateContext, QualityGate, gate_seed
+from .loaders import ModelStore
+from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, write_verdict
+
+__all__ = ["DEFAULT_VERDICT", "PromoteSession", "SessionPaths"]
+
+DEFAULT_VERDICT = "promote-verdict.json"
+
+
+@dataclass(frozen=True)
+class SessionPaths:
+    rootdir: Path
+    config: Path
+    verdict_override: Path | None = None  # from --promote-verdict or the ini key
+
+
+class PromoteSession:
+    def __init__(self, paths: SessionPaths, load_model: Callable[[ModelSpec], Any], command_line: list[str]) -> None:
+        self.paths = paths
+        self.command_line = command_line
+        self.collector = VerdictCollector()
+        self.verdict: dict | None = None
+        self._load_model = load_model
+        self._config: PromoteConfig | ConfigError | None = None
+        self._models: ModelStore | None = None
+        self._datasets: DatasetStore | None = None
+
+    # --- configuration and stores, loaded on first use -------------------------------------
+
+    @property
+    def config(self) -> PromoteConfig:
+        if self._config is None:
+            try:
+                self._config = load_config(self.paths.config)
+            except ConfigError as exc:
+                self._config = exc
+        if isinstance(self._config, ConfigError):
+            raise self._config
+        return self._config
+
+    @property
+    def models(self) -> ModelStore:
+        if self._models is None:
+            self._models = ModelStore(self.config, self._load_model)
+        return self._models
+
+    @property
+    def datasets(self) -> DatasetStore:
+        if self._datasets is None:
+            self._datasets = DatasetStore(self.config)
+        return self._datasets
+
+    @property
+    def verdict_path(self) -> Path:
+        if self.paths.verdict_override is not None:
+            return self.paths.verdict_override
+        configured = self.config.verdict if isinstance(self._config, PromoteConfig) else None
+        return self.paths.rootdir / (configured or DEFAULT_VERDICT)
+
+    def model_identities(self) -> dict[str, dict]:
+        if self._models is None:
+            return {}
+        return {role: {**m.identity(), "warning": m.warning} for role, m in self._models.loaded().items()}
+
+    # --- a promotion run ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Remove any earlier verdict, then validate the config (ConfigError is fatal)."""
+        try:
+            self.config
+        except ConfigError as exc:
+            remove_stale_verdict(self.verdict_path)
+            self.write_block(Reason(exc.code, str(exc)))
+            raise
+        remove_stale_verdict(self.verdict_path)
+
+    def gate_context(self, node_id: str, args: tuple, kwargs: Mapping[str, Any]) -> GateContext:
+        config = self.config
+        return GateContext(
+            node_id=node_id,
+            gate=QualityGate.from_marker(args, kwargs, config.alpha),
+            seed=gate_seed(config.seed, node_id),
+            resamples=config.bootstrap.resamples,
+            method=config.bootstrap.method,
+            models=self.models,
+            datasets=self.datasets,
+        )
+
+    def finish(self, *, interrupted: bool, internal_error: bool = False) -> dict:
+        """Decide, write the verdict atomically, and return it."""
+        if internal_error:
+            self.collector.add_reason(Reason("internal_error", "pytest stopped with an internal error"))
+        config = self.config
+        verdict = self.collector.verdict(interrupted=interrupted, models=self._verdict_models(config), envelope=self._envelope(config))
+        write_verdict(self.verdict_path, verdict)
+        self.verdict = verdict
+        return verdict
+
+    def write_block(self, reason: Reason) -> dict:
+        """A verdict for a run that could not get as far as deciding: always ``block``."""
+        config = self._config if isinstance(self._config, PromoteConfig) else None
+        verdict = assemble(
+            decision="block",
+            reasons=[reason.to_dict()],
+            warnings=[],
+            models=self._verdict_models(config) if config else {},
+            gates=[],
+            tests=self.collector.counts().to_dict(),
+            envelope=self._envelope(config),
+        )
+        write_verdict(self.verdict_path, verdict)
+        self.verdict = verdict
+        return verdict
+
+    def _verdict_models(self, config: PromoteConfig) -> dict[str, dict]:
+        """Identities reported by the processes that loaded the models, else from the config."""
+        reported = self.collector.models()
+        models = {}
+        for role, spec in config.models.items():
+            if role in reported:
+                models[role] = reported[role]
+            else:
+                digest = sha256_file(spec.path) if spec.path is not None and spec.path.is_file() else None
+                models[role] = {"source": spec.source, "sha256": digest}
+        return models
+
+    def _envelope(self, config: PromoteConfig | None) -> dict:
+        rows = {
+            entry["dataset"]["name"]: entry["dataset"]["rows"] for entry in self.collector.gates() if entry.get("dataset")
+        }
+        datasets = {}
+        for name, spec in (config.datasets if config else {}).items():
+            try:
+                digest = sha256_file(spec.path)
+            except OSError:
+                digest = None
+            datasets[name] = {"path": str(spec.path), "sha256": digest, "rows": rows.get(name)}
+        return collect_envelope(
+            rootdir=self.paths.rootdir,
+            command_line=self.command_line,
+            seed=config.seed if config else None,
+            config_path=config.path if config else self.paths.config,
+            config_sha256=config.sha256 if config else None,
+            datasets=datasets,
+        )
+

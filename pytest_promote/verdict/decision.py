@@ -1,0 +1,80 @@
+"""The decision: fail closed, ``promote`` only on positive evidence from every blocking gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Reason", "Decision", "TestCounts", "decide", "gate_outcome"]
+
+_GATE_REASONS = {"failed": "gate_failed", "error": "gate_error", "skipped": "gate_skipped"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class TestCounts:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+    def to_dict(self) -> dict:
+        return {"passed": self.passed, "failed": self.failed, "skipped": self.skipped, "errors": self.errors}
+
+
+@dataclass
+class Decision:
+    decision: str
+    reasons: list[Reason] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def gate_outcome(entry: dict, test_outcome: str) -> str:
+    """``passed`` needs a measured, passing result and a test that passed as well."""
+    if test_outcome == "skipped":
+        return "skipped"
+    measured = entry.get("ci") is not None
+    if measured and not entry.get("passed"):
+        return "failed"
+    if measured and test_outcome == "passed":
+        return "passed"
+    return "error"
+
+
+def decide(
+    gates: list[dict],
+    failed_tests: list[str],
+    *,
+    interrupted: bool,
+    reasons: list[Reason] = (),
+    warnings: list[str] = (),
+) -> Decision:
+    """Apply the fail-closed rule to finished gate entries (each with ``outcome``)."""
+    found = list(dict.fromkeys(reasons))  # de-duplicated, first occurrence first
+    notes = list(warnings)
+    for entry in gates:
+        outcome, severity = entry["outcome"], entry.get("severity", "block")
+        if outcome == "passed":
+            continue
+        detail = entry.get("message") or outcome
+        if severity == "warn" and outcome in ("failed", "skipped"):
+            notes.append(f"warn-only gate {entry['id']} {outcome}: {detail}")
+        else:
+            found.append(Reason(_GATE_REASONS[outcome], f"{entry['id']}: {detail}"))
+    if not any(entry.get("severity", "block") == "block" for entry in gates):
+        extra = f" (only {len(gates)} warn-only gate(s))" if gates else ""
+        found.append(Reason("no_gates", f"no blocking promotion gate was collected{extra}; mark a test with @gate.quality(...)"))
+    if failed_tests:
+        shown = ", ".join(failed_tests[:5]) + (f" and {len(failed_tests) - 5} more" if len(failed_tests) > 5 else "")
+        found.append(Reason("test_failed", f"{len(failed_tests)} test(s) failed or errored: {shown}"))
+    if interrupted:
+        found.append(Reason("interrupted", "the test session was interrupted before it finished"))
+    found = list(dict.fromkeys(found))
+    return Decision("block" if found else "promote", found, notes)

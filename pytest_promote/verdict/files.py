@@ -1,0 +1,40 @@
+"""Writing the verdict: atomically, and never leaving an earlier run's verdict behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_verdict", "remove_stale_verdict", "dumps"]
+
+
+def dumps(verdict: dict) -> str:
+    # allow_nan=False: NaN is not JSON; the core turns NaN into null before it gets here
+    return json.dumps(verdict, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def write_verdict(path: Path, verdict: dict) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = dumps(verdict)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_verdict(path: Path) -> bool:
+    """Delete a verdict left by an earlier run, so a crash can never leave a ``promote``."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -1,0 +1,36 @@
+"""Plain-text rendering of a verdict for the terminal summary. Rendering only: no decisions."""
+
+from __future__ import annotations
+
+__all__ = ["summary_lines"]
+
+_OUTCOME_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+
+
+def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
+    rows = [("gate", "metric", "candidate", "baseline", "delta [interval]", "rule", "result")]
+    for gate in verdict["gates"]:
+        ci = gate.get("ci")
+        interval = f"{_num(gate.get('delta'), True)} [{_num(ci['low'], True)}, {_num(ci['high'], True)}]" if ci else "-"
+        label = _OUTCOME_LABEL[gate["outcome"]] + (" (warn)" if gate.get("severity") == "warn" and gate["outcome"] != "passed" else "")
+        rows.append(
+            (gate["id"], gate.get("metric") or "-", _num(gate.get("candidate")), _num(gate.get("baseline")), interval, gate.get("rule") or "-", label)
+        )
+    lines = _table(rows) if verdict["gates"] else ["no promotion gates ran"]
+    lines.append("")
+    where = f"  (verdict: {verdict_path})" if verdict_path else ""
+    lines.append(f"decision: {verdict['decision'].upper()}{where}")
+    lines.extend(f"  - {reason['code']}: {reason['message']}" for reason in verdict["reasons"])
+    lines.extend(f"  ! warning: {warning}" for warning in verdict["warnings"])
+    return lines
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "nan"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"
