@@ -8,13 +8,13 @@ _OUTCOME_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped
 
 
 def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
-    rows = [("gate", "metric", "candidate", "baseline", "delta [interval]", "rule", "result")]
+    rows = [("gate", "metric", "candidate", "baseline", "delta [low, high]", "rule", "result")]
     for gate in verdict["gates"]:
         ci = gate.get("ci")
         interval = f"{_num(gate.get('delta'), True)} [{_num(ci['low'], True)}, {_num(ci['high'], True)}]" if ci else "-"
         label = _OUTCOME_LABEL[gate["outcome"]] + (" (warn)" if gate.get("severity") == "warn" and gate["outcome"] != "passed" else "")
         rows.append(
-            (gate["id"], gate.get("metric") or "-", _num(gate.get("candidate")), _num(gate.get("baseline")), interval, gate.get("rule") or "-", label)
+            (gate["id"], gate.get("metric") or "-", _candidate(gate), _num(gate.get("baseline")), interval, gate.get("rule") or "-", label)
         )
     lines = _table(rows) if verdict["gates"] else ["no promotion gates ran"]
     lines.append("")
@@ -23,6 +23,14 @@ def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
     lines.extend(f"  - {reason['code']}: {reason['message']}" for reason in verdict["reasons"])
     lines.extend(f"  ! warning: {warning}" for warning in verdict["warnings"])
     return lines
+
+
+def _candidate(gate: dict) -> str:
+    """A threshold rule judges the candidate's own interval, so show it beside the estimate."""
+    own = gate.get("candidate_ci")
+    if gate.get("threshold") is None or not own:
+        return _num(gate.get("candidate"))
+    return f"{_num(gate.get('candidate'))} [{_num(own['low'])}, {_num(own['high'])}]"
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
