@@ -1,0 +1,55 @@
+"""The example project end to end: it promotes as shipped, and blocks with a worse candidate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_project"
+GENERATED = ("models", "data", "promote-verdict.json", ".pytest_cache")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A private copy, so training never rewrites the repository's pins."""
+    target = tmp_path / "example_project"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(*GENERATED, "__pycache__"))
+    return target
+
+
+def run_promotion(project: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--promote", "-p", "no:cacheprovider"],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )
+    return completed, json.loads((project / "promote-verdict.json").read_text())
+
+
+def test_example_project_generates_its_models_and_promotes(project: Path) -> None:
+    completed, verdict = run_promotion(project)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "decision: PROMOTE" in completed.stdout
+    assert verdict["decision"] == "promote"
+    assert {gate["metric"] for gate in verdict["gates"]} == {"accuracy", "roc_auc", "log_loss"}
+    assert all(gate["outcome"] == "passed" for gate in verdict["gates"])
+    assert verdict["candidate"]["sha256"] is not None and verdict["envelope"]["datasets"]["holdout"]["rows"] == 4000
+
+
+def test_example_project_blocks_a_worse_candidate(project: Path) -> None:
+    subprocess.run([sys.executable, str(project / "train.py"), "--candidate", "worse"], check=True, capture_output=True, timeout=300)
+
+    completed, verdict = run_promotion(project)
+
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "decision: BLOCK" in completed.stdout
+    assert verdict["decision"] == "block"
+    failed = {gate["id"].split("::")[1] for gate in verdict["gates"] if gate["outcome"] == "failed" and gate["severity"] == "block"}
+    assert failed == {"test_accuracy_not_worse", "test_roc_auc_better", "test_accuracy_above_floor"}
+    assert [reason["code"] for reason in verdict["reasons"]] == ["gate_failed"] * 3
+    assert any("test_log_loss_not_worse" in warning for warning in verdict["warnings"])
