@@ -27,6 +27,7 @@ __all__ = [
     "DatasetSpec",
     "PromoteConfig",
     "load_config",
+    "configured_verdict",
     "sha256_file",
 ]
 
@@ -115,6 +116,22 @@ def load_config(path: Path) -> PromoteConfig:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(path, None, f"invalid YAML{where}: {problem}") from None
     return _Validator(path).config(document, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def configured_verdict(path: Path) -> str | None:
+    """Best effort: the ``verdict`` key of a config that fails validation, if it parses.
+
+    A broken config must still replace the verdict at its configured path, so that an
+    earlier ``promote`` there cannot survive the failed run.
+    """
+    import yaml
+
+    try:
+        document = yaml.safe_load(Path(path).read_bytes())
+    except (OSError, yaml.YAMLError):
+        return None
+    value = document.get("verdict") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 class _Validator:

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .errors import GateUsageError, PromoteError
+from .errors import GateUsageError, MetricInputError, PromoteError
 from .stats.bootstrap import PairedResult, paired_bootstrap
 from .stats.metrics import get_metric
 
@@ -95,7 +95,10 @@ class QualityGate:
             raise GateUsageError(f"gate.quality: unknown argument(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
         if "metric" not in options:
             raise GateUsageError("gate.quality needs a metric, e.g. @gate.quality('accuracy', min_delta=0)")
-        metric = get_metric(options["metric"])
+        try:
+            metric = get_metric(options["metric"])
+        except MetricInputError as exc:
+            raise GateUsageError(f"gate.quality: {exc}") from None
         min_delta = _optional_number(options.get("min_delta"), "min_delta")
         threshold = _optional_number(options.get("threshold"), "threshold")
         if min_delta is None and threshold is None:
@@ -129,7 +132,8 @@ class QualityGate:
                 failed.append(f"the candidate's lower confidence bound is {_fmt(result.candidate_low)}, not above {self.threshold:g}")
             if not self.higher_is_better and not result.candidate_high < self.threshold:
                 failed.append(f"the candidate's upper confidence bound is {_fmt(result.candidate_high)}, not below {self.threshold:g}")
-        if any(math.isnan(value) for value in (result.candidate, result.baseline, result.delta, result.low, result.high)):
+        values = (result.candidate, result.baseline, result.delta, result.low, result.high, result.candidate_low, result.candidate_high)
+        if any(math.isnan(value) for value in values):
             failed.append("the result contains NaN (a metric or interval could not be computed)")
         return failed
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .config import ModelSpec, PromoteConfig, load_config, sha256_file
+from .config import ModelSpec, PromoteConfig, configured_verdict, load_config, sha256_file
 from .datasets import DatasetStore
 from .errors import ConfigError
 from .gates import GateContext, QualityGate, gate_seed
@@ -69,7 +69,10 @@ class PromoteSession:
     def verdict_path(self) -> Path:
         if self.paths.verdict_override is not None:
             return self.paths.verdict_override
-        configured = self.config.verdict if isinstance(self._config, PromoteConfig) else None
+        if isinstance(self._config, PromoteConfig):
+            configured = self._config.verdict
+        else:
+            configured = configured_verdict(self.paths.config)
         return self.paths.rootdir / (configured or DEFAULT_VERDICT)
 
     def model_identities(self) -> dict[str, dict]:

@@ -187,19 +187,19 @@ def _log_loss_terms(y_true: Any, pred: Any, role: str) -> np.ndarray:
     y = _as_1d(y_true, "y_true", "labels")
     classes = _classes(y)
     array = np.asarray(pred)
-    if array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1):
-        columns = _binary_positive(y, role).astype(np.intp)
-        positive_probability = _as_1d(array, "probabilities", role)
-        array = np.stack([1 - positive_probability, positive_probability], axis=1)
-    elif array.ndim == 2:
-        columns = _column_index(y, classes, array.shape[1], role)
-    else:
+    if array.ndim > 2:
         raise MetricInputError(f"{role} probabilities: expected a 1-D or 2-D array, got shape {array.shape}")
-    array = _check_finite(array, "probabilities", role)
+    one_column = array.ndim == 1 or array.shape[1] == 1
+    array = _check_finite(_as_1d(array, "probabilities", role) if one_column else array, "probabilities", role)
     _check_length(array, y, role)
     outside = int(np.count_nonzero((array < 0) | (array > 1)))
     if outside:
         raise MetricInputError(f"{role} probabilities: {outside} values lie outside [0, 1]")
+    if one_column:  # the positive class's probability: expand to both columns
+        columns = _binary_positive(y, role).astype(np.intp)
+        array = np.stack([1 - array, array], axis=1)
+    else:
+        columns = _column_index(y, classes, array.shape[1], role)
     eps = np.finfo(np.float64).eps  # the clip scikit-learn applies, so values agree with it
     chosen = np.clip(array[np.arange(len(y)), columns], eps, 1 - eps)
     return -np.log(chosen)

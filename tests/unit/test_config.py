@@ -1,0 +1,309 @@
+"""promote.yaml: valid files become typed records; every invalid one is a ConfigError
+naming the file, the key path and what was expected."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_promote.config import (
+    DEFAULT_ALPHA,
+    DEFAULT_METHOD,
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    BootstrapConfig,
+    DatasetSpec,
+    ModelSpec,
+    PromoteConfig,
+    load_config,
+    sha256_file,
+)
+from pytest_promote.errors import ConfigError
+
+PIN = "ab" * 32
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder with the files a config can point at; the config lives in conf/."""
+    conf = tmp_path / "conf"
+    (conf / "models").mkdir(parents=True)
+    (conf / "data").mkdir()
+    (conf / "models" / "cand.pkl").write_bytes(b"candidate bytes")
+    (conf / "models" / "base.pkl").write_bytes(b"baseline bytes")
+    (conf / "data" / "holdout.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
+    (conf / "data" / "arrays.npz").write_bytes(b"not really npz; config does not parse it")
+    (conf / "data" / "rows.jsonl").write_text('{"a": 1, "label": 0}\n')
+    (conf / "data" / "notes.txt").write_text("x")
+    return conf
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "promote.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+MINIMAL = """\
+    version: 1
+    models:
+      candidate: {path: models/cand.pkl, sha256: "%s"}
+      baseline: {path: models/base.pkl, sha256: "%s"}
+""" % (PIN, PIN)
+
+
+# --- valid configurations ----------------------------------------------------------------
+
+
+def test_minimal_config_gets_documented_defaults(project: Path) -> None:
+    path = write(project, MINIMAL)
+    config = load_config(path)
+    assert isinstance(config, PromoteConfig)
+    assert config.version == 1
+    assert config.seed == DEFAULT_SEED and isinstance(config.seed, int)
+    assert config.alpha == DEFAULT_ALPHA == 0.05
+    assert config.bootstrap == BootstrapConfig(resamples=DEFAULT_RESAMPLES, method=DEFAULT_METHOD)
+    assert config.bootstrap.resamples == 10_000
+    assert config.bootstrap.method == "bca"
+    assert config.datasets == {}
+    assert config.verdict is None
+    assert config.path == path.resolve()
+    assert config.base_dir == project.resolve()
+    assert config.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_full_config_becomes_typed_records(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    upper_pin = ("0123456789ABCDEF" * 4)
+    path = write(
+        project,
+        f"""\
+        version: 1
+        seed: 12345
+        alpha: 0.1
+        bootstrap: {{resamples: 2000, method: percentile}}
+        models:
+          candidate: {{path: models/cand.pkl, sha256: "{upper_pin}"}}
+          baseline: {{loader: "mypkg.models:load_baseline"}}
+        datasets:
+          holdout: {{path: data/holdout.csv, target: label, features: [b], sha256: "{PIN}"}}
+          arrays: {{path: data/arrays.npz}}
+          rows: {{path: data/rows.jsonl, target: label}}
+        verdict: out/verdict.json
+        """,
+    )
+    # paths are relative to the config file, not to the working directory
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(path)
+
+    assert config.seed == 12345
+    assert config.alpha == 0.1 and isinstance(config.alpha, float)
+    assert config.bootstrap == BootstrapConfig(resamples=2000, method="percentile")
+    assert config.verdict == "out/verdict.json"
+
+    candidate = config.models["candidate"]
+    assert candidate == ModelSpec(
+        role="candidate", path=(project / "models" / "cand.pkl").resolve(), sha256=upper_pin.lower()
+    )
+    assert candidate.sha256 == "0123456789abcdef" * 4  # lowercased
+    assert candidate.source == str((project / "models" / "cand.pkl").resolve())
+
+    baseline = config.models["baseline"]
+    assert baseline.loader == "mypkg.models:load_baseline"
+    assert baseline.path is None and baseline.sha256 is None
+    assert baseline.config_dir == project.resolve()
+    assert baseline.source == "loader:mypkg.models:load_baseline"
+
+    assert config.datasets["holdout"] == DatasetSpec(
+        name="holdout", path=(project / "data" / "holdout.csv").resolve(), target="label", sha256=PIN, features=("b",)
+    )
+    assert config.datasets["arrays"] == DatasetSpec(
+        name="arrays", path=(project / "data" / "arrays.npz").resolve(), target=None
+    )
+    assert config.datasets["rows"].target == "label"
+    assert config.datasets["rows"].features is None
+
+
+def test_unpinned_model_path_is_valid_config(project: Path) -> None:
+    # refusing an unpinned pickle is the loader's job (with the actual hash), not the config's
+    path = write(project, "version: 1\nmodels:\n  candidate: {path: models/cand.pkl}\n  baseline: {path: models/base.pkl}\n")
+    assert load_config(path).models["candidate"].sha256 is None
+
+
+def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    blob.write_bytes(b"x" * (3 << 20) + b"tail")  # several read blocks
+    assert sha256_file(blob) == hashlib.sha256(blob.read_bytes()).hexdigest()
+
+
+# --- invalid configurations ----------------------------------------------------------------
+
+MODELS = f"""\
+models:
+  candidate: {{path: models/cand.pkl, sha256: "{PIN}"}}
+  baseline: {{path: models/base.pkl, sha256: "{PIN}"}}
+"""
+
+
+def with_models(*lines: str) -> str:
+    return "version: 1\n" + "".join(line + "\n" for line in lines) + MODELS
+
+
+def models_doc(candidate: str, baseline: str = f'{{path: models/base.pkl, sha256: "{PIN}"}}') -> str:
+    return f"version: 1\nmodels:\n  candidate: {candidate}\n  baseline: {baseline}\n"
+
+
+def dataset_doc(spec: str) -> str:
+    return with_models("datasets:", f"  holdout: {spec}")
+
+
+INVALID = [
+    # (id, document, key path, what the message must say was expected)
+    ("unknown-top-level-key", with_models("colour: blue"), "colour", r"unknown key \(allowed: version, seed, alpha"),
+    (
+        "unknown-nested-key",
+        models_doc(f'{{path: models/cand.pkl, sh256: "{PIN}"}}'),
+        "models.candidate.sh256",
+        r"unknown key \(allowed: path, sha256, loader\)",
+    ),
+    ("unknown-bootstrap-key", with_models("bootstrap: {samples: 1000}"), "bootstrap.samples", "unknown key"),
+    ("seed-string", with_models('seed: "x"'), "seed", "expected a non-negative integer, got 'x'"),
+    ("seed-negative", with_models("seed: -1"), "seed", "expected a non-negative integer"),
+    ("seed-bool", with_models("seed: true"), "seed", "expected a non-negative integer"),
+    ("seed-float", with_models("seed: 1.5"), "seed", "expected a non-negative integer"),
+    ("alpha-too-big", with_models("alpha: 0.7"), "alpha", "strictly between 0 and 0.5, got 0.7"),
+    ("alpha-half", with_models("alpha: 0.5"), "alpha", "strictly between 0 and 0.5"),
+    ("alpha-zero", with_models("alpha: 0"), "alpha", "strictly between 0 and 0.5"),
+    ("alpha-bool", with_models("alpha: true"), "alpha", "strictly between 0 and 0.5, got True"),
+    ("alpha-string", with_models('alpha: "0.05"'), "alpha", "strictly between 0 and 0.5"),
+    ("resamples-float", with_models("bootstrap: {resamples: 10.5}"), "bootstrap.resamples", "integer >= 100, got 10.5"),
+    ("resamples-too-few", with_models("bootstrap: {resamples: 50}"), "bootstrap.resamples", "integer >= 100, got 50"),
+    ("resamples-bool", with_models("bootstrap: {resamples: true}"), "bootstrap.resamples", "integer >= 100"),
+    ("bad-method", with_models("bootstrap: {method: bootstrap-t}"), "bootstrap.method", "expected one of percentile, bca"),
+    ("bootstrap-not-mapping", with_models("bootstrap: 1000"), "bootstrap", "expected a mapping"),
+    ("version-2", "version: 2\n" + MODELS, "version", "expected 1"),
+    ("version-string", 'version: "1"\n' + MODELS, "version", "expected 1"),
+    ("version-bool", "version: true\n" + MODELS, "version", "expected 1"),
+    ("version-missing", MODELS, "version", "required key is missing"),
+    ("models-missing", "version: 1\n", "models", "required key is missing"),
+    ("models-not-mapping", "version: 1\nmodels: [a, b]\n", "models", "expected a mapping"),
+    (
+        "baseline-missing",
+        f'version: 1\nmodels:\n  candidate: {{path: models/cand.pkl, sha256: "{PIN}"}}\n',
+        "models.baseline",
+        "required key is missing",
+    ),
+    ("unknown-role", MODELS.replace("models:\n", "version: 1\nmodels:\n  champion: {path: x}\n"), "models.champion", "unknown key"),
+    (
+        "model-file-missing",
+        models_doc(f'{{path: models/nope.pkl, sha256: "{PIN}"}}'),
+        "models.candidate.path",
+        "file not found",
+    ),
+    ("model-path-not-string", models_doc("{path: 3}"), "models.candidate.path", "expected a file path"),
+    ("sha256-63-chars", models_doc(f'{{path: models/cand.pkl, sha256: "{PIN[:63]}"}}'), "models.candidate.sha256", "64 hexadecimal"),
+    ("sha256-65-chars", models_doc(f'{{path: models/cand.pkl, sha256: "{PIN}0"}}'), "models.candidate.sha256", "64 hexadecimal"),
+    ("sha256-non-hex", models_doc('{path: models/cand.pkl, sha256: "' + "g" * 64 + '"}'), "models.candidate.sha256", "64 hexadecimal"),
+    ("sha256-not-string", models_doc("{path: models/cand.pkl, sha256: 12}"), "models.candidate.sha256", "64 hexadecimal"),
+    (
+        "both-path-and-loader",
+        models_doc('{path: models/cand.pkl, loader: "m:f"}'),
+        "models.candidate",
+        r"exactly one of 'path' \(a model file\) or 'loader'",
+    ),
+    ("neither-path-nor-loader", models_doc("{}"), "models.candidate", r"exactly one of 'path' \(a model file\) or 'loader'"),
+    ("model-not-mapping", models_doc("models/cand.pkl"), "models.candidate", "expected a mapping"),
+    (
+        "loader-with-sha256",
+        models_doc(f'{{loader: "m:f", sha256: "{PIN}"}}'),
+        "models.candidate.sha256",
+        "only a 'path' model can be pinned",
+    ),
+    ("loader-without-colon", models_doc('{loader: "mypkg.models.load"}'), "models.candidate.loader", "expected 'module:callable'"),
+    ("loader-two-colons", models_doc('{loader: "a:b:c"}'), "models.candidate.loader", "expected 'module:callable'"),
+    ("loader-empty-callable", models_doc('{loader: "mypkg:"}'), "models.candidate.loader", "expected 'module:callable'"),
+    ("loader-not-string", models_doc("{loader: 5}"), "models.candidate.loader", "expected 'module:callable'"),
+    ("dataset-unsupported-extension", dataset_doc("{path: data/notes.txt, target: label}"), "datasets.holdout.path", "unsupported format '.txt'"),
+    ("dataset-missing-file", dataset_doc("{path: data/nope.csv, target: label}"), "datasets.holdout.path", "file not found"),
+    ("dataset-no-path", dataset_doc("{target: label}"), "datasets.holdout.path", "required key is missing"),
+    ("csv-without-target", dataset_doc("{path: data/holdout.csv}"), "datasets.holdout.target", "expected the name of the label column"),
+    ("jsonl-without-target", dataset_doc("{path: data/rows.jsonl}"), "datasets.holdout.target", "expected the name of the label column"),
+    ("csv-target-not-string", dataset_doc("{path: data/holdout.csv, target: 3}"), "datasets.holdout.target", "expected the name of the label column"),
+    ("npz-with-target", dataset_doc("{path: data/arrays.npz, target: label}"), "datasets.holdout.target", "not used for .npz"),
+    ("npz-with-features", dataset_doc("{path: data/arrays.npz, features: [a]}"), "datasets.holdout.features", "not used for .npz"),
+    ("dataset-unknown-key", dataset_doc("{path: data/holdout.csv, target: label, label: y}"), "datasets.holdout.label", "unknown key"),
+    ("dataset-bad-sha256", dataset_doc('{path: data/holdout.csv, target: label, sha256: "abc"}'), "datasets.holdout.sha256", "64 hexadecimal"),
+    ("features-not-list", dataset_doc("{path: data/holdout.csv, target: label, features: a}"), "datasets.holdout.features", "non-empty list"),
+    ("features-empty", dataset_doc("{path: data/holdout.csv, target: label, features: []}"), "datasets.holdout.features", "non-empty list"),
+    ("features-include-target", dataset_doc("{path: data/holdout.csv, target: label, features: [a, label]}"), "datasets.holdout.features", "cannot also be a feature"),
+    ("datasets-not-mapping", with_models("datasets: [holdout]"), "datasets", "expected a mapping"),
+    ("verdict-not-string", with_models("verdict: 5"), "verdict", "expected a file path"),
+    ("verdict-blank", with_models('verdict: "  "'), "verdict", "expected a file path"),
+]
+
+
+@pytest.mark.parametrize(("document", "key", "expected"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
+def test_invalid_config_names_file_key_and_expectation(project: Path, document: str, key: str, expected: str) -> None:
+    path = write(project, document)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    error = info.value
+    message = str(error)
+    assert str(path) in message, message
+    assert error.key == key, message
+    assert f": {key}: " in message, message
+    assert re.search(expected, message), message
+    assert error.config_path == str(path)
+    assert error.code == "config_error"
+
+
+def test_invalid_yaml_names_line_and_column(project: Path) -> None:
+    path = write(project, "version: 1\nseed: 1\nalpha: : :\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "invalid YAML at line 3, column 8" in message, message
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # no chained YAML traceback
+
+
+def test_empty_file(project: Path) -> None:
+    path = write(project, "")
+    with pytest.raises(ConfigError, match="empty") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    assert "'version'" in str(info.value) and "'models'" in str(info.value)
+
+
+def test_comment_only_file_is_empty(project: Path) -> None:
+    path = write(project, "# nothing here yet\n")
+    with pytest.raises(ConfigError, match="empty"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("document", ["- version\n- 1\n", "just a string\n", "42\n"])
+def test_top_level_must_be_mapping(project: Path, document: str) -> None:
+    path = write(project, document)
+    with pytest.raises(ConfigError, match="expected a mapping") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "promote.yaml"
+    with pytest.raises(ConfigError, match="file not found") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    assert "--promote-config" in str(info.value)
+
+
+def test_config_error_message_format() -> None:
+    assert str(ConfigError("/x/promote.yaml", "models.candidate.sha256", "expected 64 hex")) == (
+        "/x/promote.yaml: models.candidate.sha256: expected 64 hex"
+    )
+    assert str(ConfigError("/x/promote.yaml", None, "invalid YAML")) == "/x/promote.yaml: invalid YAML"

@@ -1,0 +1,314 @@
+"""Evaluation datasets: .csv, .npz and .jsonl files, their typing, pins and errors."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_promote.config import BootstrapConfig, DatasetSpec, ModelSpec, PromoteConfig
+from pytest_promote.datasets import Dataset, DatasetStore, load_dataset
+from pytest_promote.errors import DatasetError
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def spec(path: Path, target: str | None = "label", **kwargs) -> DatasetSpec:
+    return DatasetSpec(name="holdout", path=path, target=target, **kwargs)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+CSV = "age,income,city,label\n31,1.5,paris,0\n45,2.25,oslo,1\n27,,rome,1\n"
+
+
+# --- csv -----------------------------------------------------------------------------------
+
+
+def test_csv_columns_and_types(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,b,label\n1,0.5,0\n2,1.5,1\n3,-2,1\n")
+    data = load_dataset(spec(path))
+    assert isinstance(data, Dataset)
+    assert data.name == "holdout"
+    assert data.columns == ("a", "b")
+    assert data.X.shape == (3, 2) and data.X.dtype == np.float64
+    assert np.array_equal(data.X, [[1, 0.5], [2, 1.5], [3, -2]])
+    assert data.y.dtype.kind == "i" and data.y.tolist() == [0, 1, 1]
+    assert data.n == 3
+    assert data.sha256 == sha(path.read_bytes())
+
+
+def test_csv_text_column_makes_object_features_and_empty_numeric_cell_is_nan(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", CSV)))
+    assert data.columns == ("age", "income", "city")
+    assert data.X.dtype == object
+    assert data.X[:, 2].tolist() == ["paris", "oslo", "rome"]
+    assert data.X[:2, 1].tolist() == [1.5, 2.25]
+    assert np.isnan(data.X[2, 1])
+    assert data.X[:, 0].tolist() == [31, 45, 27]
+
+
+def test_csv_empty_numeric_cell_is_nan_in_float_matrix(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "a,b,label\n1,,0\n2,3.5,1\n")))
+    assert data.X.dtype == np.float64
+    assert np.isnan(data.X[0, 1]) and data.X[1, 1] == 3.5
+    assert np.count_nonzero(np.isnan(data.X)) == 1
+
+
+def test_csv_string_labels(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "x,label\n1,cat\n2,dog\n3,cat\n")))
+    assert data.y.tolist() == ["cat", "dog", "cat"]
+
+
+def test_csv_float_labels(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "x,label\n1,0.25\n2,10\n")))
+    assert data.y.dtype == np.float64 and data.y.tolist() == [0.25, 10.0]
+
+
+def test_csv_features_subset_in_given_order(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", CSV), features=("income", "age")))
+    assert data.columns == ("income", "age")
+    assert data.X.dtype == np.float64
+    assert data.X[:, 1].tolist() == [31, 45, 27]
+    assert data.X[:2, 0].tolist() == [1.5, 2.25] and np.isnan(data.X[2, 0])
+
+
+def test_csv_target_may_be_any_column(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "label,a\n0,5\n1,6\n"), target="label"))
+    assert data.columns == ("a",) and data.X[:, 0].tolist() == [5, 6] and data.y.tolist() == [0, 1]
+
+
+def test_csv_skips_blank_lines_and_bom(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "\ufeffa,label\n1,0\n\n2,1\n")
+    data = load_dataset(spec(path))
+    assert data.columns == ("a",) and data.n == 2
+
+
+def test_csv_ragged_line_names_line_number(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,b,label\n1,2,0\n3,4,1\n5,6\n7,8,0\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path))
+    message = str(info.value)
+    assert "line 4" in message
+    assert "2 fields" in message and "header has 3" in message
+    assert str(path) in message and "datasets.holdout" in message
+
+
+def test_csv_ragged_line_number_counts_blank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n\n2,1,9\n")
+    with pytest.raises(DatasetError, match="line 4 has 3 fields"):
+        load_dataset(spec(path))
+
+
+def test_csv_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="empty"):
+        load_dataset(spec(write(tmp_path, "d.csv", "")))
+
+
+def test_csv_duplicate_header(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="repeats a column"):
+        load_dataset(spec(write(tmp_path, "d.csv", "a,a,label\n1,2,0\n")))
+
+
+def test_csv_missing_target_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,b,y\n1,2,0\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path, target="label"))
+    message = str(info.value)
+    assert "datasets.holdout.target" in message
+    assert "'label' not found" in message
+    assert "a, b, y" in message  # lists the columns it did find
+
+
+def test_csv_unknown_feature(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,b,label\n1,2,0\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path, features=("a", "height")))
+    assert "datasets.holdout.features" in str(info.value)
+    assert "height" in str(info.value)
+
+
+def test_csv_no_feature_columns(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no feature columns"):
+        load_dataset(spec(write(tmp_path, "d.csv", "label\n0\n1\n")))
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not UTF-8"):
+        load_dataset(spec(write(tmp_path, "d.csv", b"a,label\n\xff\xfe,1\n")))
+
+
+# --- npz -----------------------------------------------------------------------------------
+
+
+def test_npz_x_and_y(tmp_path: Path) -> None:
+    X = np.arange(12.0).reshape(4, 3)
+    y = np.array([0, 1, 1, 0])
+    path = write(tmp_path, "d.npz", npz_bytes(X=X, y=y))
+    data = load_dataset(spec(path, target=None))
+    assert np.array_equal(data.X, X) and np.array_equal(data.y, y)
+    assert data.columns == ("x0", "x1", "x2")
+    assert data.n == 4
+    assert data.sha256 == sha(path.read_bytes())
+
+
+def test_npz_optional_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.zeros((2, 2)), y=np.array([1, 0]), columns=np.array(["height", "weight"])))
+    assert load_dataset(spec(path, target=None)).columns == ("height", "weight")
+
+
+def test_npz_one_dimensional_x_is_one_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.array([1.0, 2.0, 3.0]), y=np.array([0, 1, 0])))
+    data = load_dataset(spec(path, target=None))
+    assert data.X.shape == (3, 1) and data.columns == ("x0",)
+
+
+def test_npz_missing_array(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.zeros((2, 2))))
+    with pytest.raises(DatasetError, match="missing array\\(s\\) y"):
+        load_dataset(spec(path, target=None))
+
+
+def test_npz_shape_mismatch(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.zeros((3, 2)), y=np.zeros(4)))
+    with pytest.raises(DatasetError, match="expected X of shape"):
+        load_dataset(spec(path, target=None))
+
+
+def test_npz_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not a readable .npz"):
+        load_dataset(spec(write(tmp_path, "d.npz", b"garbage"), target=None))
+
+
+def test_npz_object_arrays_are_not_unpickled(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.array([[object()], [object()]], dtype=object), y=np.array([0, 1])))
+    with pytest.raises(DatasetError, match="not a readable .npz"):
+        load_dataset(spec(path, target=None))
+
+
+# --- jsonl ---------------------------------------------------------------------------------
+
+
+def test_jsonl_rows(tmp_path: Path) -> None:
+    rows = [{"a": 1, "b": 0.5, "label": "yes"}, {"a": 2, "b": None, "label": "no"}, {"a": 3, "b": 2, "label": "yes"}]
+    path = write(tmp_path, "d.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n\n")
+    data = load_dataset(spec(path))
+    assert data.columns == ("a", "b")
+    assert data.X.dtype == np.float64
+    assert data.X[:, 0].tolist() == [1, 2, 3]
+    assert data.X[0, 1] == 0.5 and np.isnan(data.X[1, 1]) and data.X[2, 1] == 2
+    assert data.y.tolist() == ["yes", "no", "yes"]
+    assert data.n == 3
+
+
+def test_jsonl_key_order_does_not_matter(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.jsonl", '{"a": 1, "label": 0}\n{"label": 1, "a": 2}\n')
+    data = load_dataset(spec(path))
+    assert data.X[:, 0].tolist() == [1, 2] and data.y.tolist() == [0, 1]
+
+
+def test_jsonl_differing_keys_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.jsonl", '{"a": 1, "label": 0}\n\n{"a": 2, "label": 1}\n{"a": 3, "lable": 1}\n')
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path))
+    message = str(info.value)
+    assert "line 4" in message
+    assert "missing: label" in message and "extra: lable" in message
+
+
+def test_jsonl_invalid_json_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.jsonl", '{"a": 1, "label": 0}\n{"a": 2, "label": }\n')
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path))
+    assert "line 2" in str(info.value) and "invalid JSON" in str(info.value)
+
+
+def test_jsonl_non_object_line(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="line 1: expected a JSON object"):
+        load_dataset(spec(write(tmp_path, "d.jsonl", "[1, 2]\n")))
+
+
+def test_jsonl_no_rows(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no rows"):
+        load_dataset(spec(write(tmp_path, "d.jsonl", "\n\n")))
+
+
+def test_jsonl_missing_target(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="'label' not found"):
+        load_dataset(spec(write(tmp_path, "d.jsonl", '{"a": 1, "y": 0}\n')))
+
+
+# --- pins and the store --------------------------------------------------------------------
+
+
+def test_sha256_pin_matches(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n2,1\n")
+    assert load_dataset(spec(path, sha256=sha(path.read_bytes()))).n == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_sha256_mismatch_names_both_hashes(tmp_path: Path, suffix: str) -> None:
+    content = "a,label\n1,0\n2,1\n" if suffix == ".csv" else npz_bytes(X=np.zeros((2, 1)), y=np.zeros(2))
+    path = write(tmp_path, f"d{suffix}", content)
+    pinned = "0" * 64
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path, target="label" if suffix == ".csv" else None, sha256=pinned))
+    message = str(info.value)
+    assert pinned in message and sha(path.read_bytes()) in message and "mismatch" in message
+    assert info.value.code == "data_error"
+
+
+def config_with(tmp_path: Path, datasets: dict[str, DatasetSpec]) -> PromoteConfig:
+    return PromoteConfig(
+        path=tmp_path / "promote.yaml",
+        sha256="0" * 64,
+        version=1,
+        seed=1,
+        alpha=0.05,
+        bootstrap=BootstrapConfig(),
+        models={"candidate": ModelSpec("candidate", loader="a:b"), "baseline": ModelSpec("baseline", loader="a:b")},
+        datasets=datasets,
+    )
+
+
+def test_store_loads_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n2,1\n")
+    store = DatasetStore(config_with(tmp_path, {"holdout": spec(path)}))
+    assert store.loaded() == {}
+    first = store.get("holdout")
+    path.write_text("a,label\n9,9\n")  # a second read would see this
+    assert store.get("holdout") is first
+    assert store.loaded() == {"holdout": first}
+
+
+def test_store_unknown_name_lists_configured_names(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n2,1\n")
+    store = DatasetStore(config_with(tmp_path, {"holdout": spec(path), "recent": DatasetSpec("recent", path, "label")}))
+    with pytest.raises(DatasetError) as info:
+        store.get("holdot")
+    assert "'holdot'" in str(info.value)
+    assert "holdout, recent" in str(info.value)
+
+
+def test_store_unknown_name_without_datasets(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="configured in promote.yaml: none"):
+        DatasetStore(config_with(tmp_path, {})).get("holdout")
