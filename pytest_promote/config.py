@@ -7,6 +7,7 @@ turn it into one usage-error line without a traceback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -109,13 +110,34 @@ def load_config(path: Path) -> PromoteConfig:
         raise ConfigError(path, None, "file not found (create promote.yaml or pass --promote-config PATH)")
     raw_bytes = path.read_bytes()
     try:
-        document = yaml.safe_load(raw_bytes)
+        document = yaml.load(raw_bytes, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(path, None, f"invalid YAML{where}: {problem}") from None
     return _Validator(path).config(document, hashlib.sha256(raw_bytes).hexdigest())
+
+
+@functools.lru_cache(maxsize=1)
+def _strict_loader() -> type:
+    """yaml's SafeLoader, except that a repeated key is an error instead of "last one wins"."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return StrictLoader
 
 
 def configured_verdict(path: Path) -> str | None:
@@ -165,7 +187,7 @@ class _Validator:
             ("version", "models"),
         )
         version = top["version"]
-        if version != 1 or isinstance(version, bool):
+        if not _is_int(version) or version != 1:
             raise self.fail("version", f"expected 1 (the only config version this plugin reads), got {version!r}")
         return PromoteConfig(
             path=self.path.resolve(),

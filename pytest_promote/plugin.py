@@ -179,7 +179,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if marker is not None:
             context = item.stash.get(context_key, None)
             report.promote_gate = context.record() if context is not None else _unmeasured_gate(item, marker)
-        report.promote_models = item.config.stash[session_key].model_identities()
+        state = item.config.stash[session_key]
+        report.promote_models = state.model_identities()
+        report.promote_datasets = state.dataset_identities()
     return report
 
 
@@ -268,6 +270,7 @@ class VerdictReporter:
                 gate=getattr(report, "promote_gate", None),
                 reason=Reason(reason["code"], reason["message"]) if reason else None,
                 models=getattr(report, "promote_models", {}),
+                datasets=getattr(report, "promote_datasets", {}),
             )
         )
 
@@ -276,6 +279,7 @@ class VerdictReporter:
         try:
             verdict = self.state.finish(
                 interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
+                exit_status=int(exitstatus),
                 internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
             )
         except BaseException as exc:

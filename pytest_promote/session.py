@@ -80,6 +80,11 @@ class PromoteSession:
             return {}
         return {role: {**m.identity(), "warning": m.warning} for role, m in self._models.loaded().items()}
 
+    def dataset_identities(self) -> dict[str, dict]:
+        if self._datasets is None:
+            return {}
+        return {name: {"sha256": data.sha256, "rows": data.n} for name, data in self._datasets.loaded().items()}
+
     # --- a promotion run ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -104,12 +109,17 @@ class PromoteSession:
             datasets=self.datasets,
         )
 
-    def finish(self, *, interrupted: bool, internal_error: bool = False) -> dict:
+    def finish(self, *, interrupted: bool, exit_status: int = 0, internal_error: bool = False) -> dict:
         """Decide, write the verdict atomically, and return it."""
         if internal_error:
             self.collector.add_reason(Reason("internal_error", "pytest stopped with an internal error"))
         config = self.config
-        verdict = self.collector.verdict(interrupted=interrupted, models=self._verdict_models(config), envelope=self._envelope(config))
+        verdict = self.collector.verdict(
+            interrupted=interrupted,
+            exit_status=exit_status,
+            models=self._verdict_models(config),
+            envelope=self._envelope(config),
+        )
         write_verdict(self.verdict_path, verdict)
         self.verdict = verdict
         return verdict
@@ -143,9 +153,8 @@ class PromoteSession:
         return models
 
     def _envelope(self, config: PromoteConfig | None) -> dict:
-        rows = {
-            entry["dataset"]["name"]: entry["dataset"]["rows"] for entry in self.collector.gates() if entry.get("dataset")
-        }
+        loaded = {**self.dataset_identities(), **self.collector.datasets()}  # here, and in any worker
+        rows = {name: identity["rows"] for name, identity in loaded.items()}
         datasets = {}
         for name, spec in (config.datasets if config else {}).items():
             try:

@@ -23,6 +23,7 @@ class TestPhase:
     gate: dict | None = None  # the gate's record, for gate tests
     reason: Reason | None = None  # a pytest-promote fault behind the failure (model_error, ...)
     models: dict = field(default_factory=dict)  # role -> {source, sha256, warning}
+    datasets: dict = field(default_factory=dict)  # name -> {sha256, rows}
 
 
 class VerdictCollector:
@@ -32,6 +33,7 @@ class VerdictCollector:
         self._gates: dict[str, dict] = {}
         self._reasons: list[Reason] = []
         self._models: dict[str, dict] = {}
+        self._datasets: dict[str, dict] = {}
 
     def add(self, phase: TestPhase) -> None:
         self._record_outcome(phase)
@@ -40,15 +42,31 @@ class VerdictCollector:
         if phase.reason is not None:
             self._reasons.append(phase.reason)
         for role, identity in phase.models.items():
-            known = self._models.setdefault(role, identity)
-            if known.get("sha256") != identity.get("sha256"):
-                self._reasons.append(
-                    Reason(
-                        "inconsistent_models",
-                        f"the {role} model loaded with sha256 {known.get('sha256')} in one process and "
-                        f"{identity.get('sha256')} in another ({identity.get('source')})",
-                    )
-                )
+            self._add_model(role, identity)
+        self._datasets.update(phase.datasets)
+
+    def _add_model(self, role: str, identity: dict) -> None:
+        known = self._models.setdefault(role, identity)
+        if known.get("sha256") == identity.get("sha256") or known.get("unstable"):
+            return
+        if identity["source"].startswith("loader:"):
+            # a loader's model is fingerprinted by its pickled bytes, which can differ between
+            # processes (sets of strings pickle in hash-seed order): the fingerprint is unusable
+            self._models[role] = {
+                "source": identity["source"],
+                "sha256": None,
+                "unstable": True,
+                "warning": f"the {role} model from {identity['source']} pickles to different bytes in different "
+                "processes, so the verdict cannot record a sha256 for it; pin a model file for a stable identity",
+            }
+            return
+        self._reasons.append(
+            Reason(
+                "inconsistent_models",
+                f"the {role} model {identity['source']} had sha256 {known.get('sha256')} in one process and "
+                f"{identity.get('sha256')} in another: the file changed during the run",
+            )
+        )
 
     def add_collection_error(self, node_id: str, message: str) -> None:
         self._reasons.append(Reason("collection_error", f"{node_id or 'collection'}: {message}"))
@@ -80,21 +98,28 @@ class VerdictCollector:
             test_outcome = outcomes.get(node_id, "error")
             outcome = gate_outcome(entry, test_outcome)
             message = entry.get("message")
-            if outcome in ("error", "skipped") and not message:
-                message = self._messages.get(node_id) or "the gate test did not finish"
+            if outcome in ("error", "skipped"):
+                message = self._messages.get(node_id) or message or "the gate test did not finish"
             finished.append({**entry, "outcome": outcome, "passed": outcome == "passed", "message": message})
         return sorted(finished, key=lambda entry: entry["id"])
 
     def models(self) -> dict[str, dict]:
         return dict(self._models)
 
-    def verdict(self, *, interrupted: bool, models: dict[str, dict], envelope: dict, warnings: list[str] = ()) -> dict:
+    def datasets(self) -> dict[str, dict]:
+        return dict(self._datasets)
+
+    def verdict(
+        self, *, interrupted: bool, exit_status: int = 0, models: dict[str, dict], envelope: dict, warnings: list[str] = ()
+    ) -> dict:
         gates = self.gates()
         failed_tests = [
             node_id for node_id, outcome in self._outcomes().items() if outcome in ("failed", "error") and node_id not in self._gates
         ]
         notes = list(warnings) + [m["warning"] for m in models.values() if m.get("warning")]
-        decision = decide(gates, failed_tests, interrupted=interrupted, reasons=self._reasons, warnings=notes)
+        decision = decide(
+            gates, failed_tests, interrupted=interrupted, exit_status=exit_status, reasons=self._reasons, warnings=notes
+        )
         return assemble(
             decision=decision.decision,
             reasons=[reason.to_dict() for reason in decision.reasons],

@@ -42,7 +42,8 @@ def gate_outcome(entry: dict, test_outcome: str) -> str:
         return "skipped"
     measured = entry.get("ci") is not None
     if measured and not entry.get("passed"):
-        return "failed"
+        # a failed warn-only gate leaves its test passing; if the test failed anyway, that is an error
+        return "failed" if entry.get("severity", "block") != "warn" or test_outcome == "passed" else "error"
     if measured and test_outcome == "passed":
         return "passed"
     return "error"
@@ -53,6 +54,7 @@ def decide(
     failed_tests: list[str],
     *,
     interrupted: bool,
+    exit_status: int = 0,
     reasons: list[Reason] = (),
     warnings: list[str] = (),
 ) -> Decision:
@@ -76,5 +78,8 @@ def decide(
         found.append(Reason("test_failed", f"{len(failed_tests)} test(s) failed or errored: {shown}"))
     if interrupted:
         found.append(Reason("interrupted", "the test session was interrupted before it finished"))
+    if exit_status not in (0, 5) and not found:
+        # pytest failed the session for a cause no gate or test accounts for (another plugin, -W error, ...)
+        found.append(Reason("session_failed", f"pytest ended the session with exit status {exit_status}"))
     found = list(dict.fromkeys(found))
     return Decision("block" if found else "promote", found, notes)

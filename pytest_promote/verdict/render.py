@@ -40,5 +40,5 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def _num(value: float | None, signed: bool = False) -> str:
     if value is None:
-        return "nan"
+        return "-"
     return f"{value:+.4f}" if signed else f"{value:.4f}"
