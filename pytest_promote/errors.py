@@ -17,10 +17,6 @@ class PromoteError(Exception):
 
     code = "internal_error"
 
-    @property
-    def message(self) -> str:
-        return str(self)
-
 
 class ConfigError(PromoteError):
     """``promote.yaml`` is missing, unreadable or invalid."""
