@@ -27,6 +27,7 @@ __all__ = [
     "GateResult",
     "GateContext",
     "gate_seed",
+    "unmeasured_record",
 ]
 
 GATE_MARKERS = {"gate_quality": "quality"}
@@ -221,39 +222,66 @@ class GateContext:
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready: NaN becomes null)."""
-        entry = {
-            "id": self.node_id,
-            "kind": GATE_MARKERS["gate_quality"],
-            "metric": self.gate.metric,
-            "higher_is_better": self.gate.higher_is_better,
-            "rule": self.gate.rule,
-            "min_delta": self.gate.min_delta,
-            "threshold": self.gate.threshold,
-            "alpha": self.gate.alpha,
-            "severity": self.gate.severity,
-            "seed": self.seed,
-            "dataset": self.dataset_info,
-            "passed": self.result.passed if self.result else False,
-            "message": "; ".join(self.failures) or None,
-        }
-        stats = self.result.stats if self.result else None
+        entry = _blank_record(self.node_id, "gate_quality", self.gate.metric, self.gate.severity)
         entry.update(
-            candidate=_json_number(stats.candidate) if stats else None,
-            baseline=_json_number(stats.baseline) if stats else None,
-            delta=_json_number(stats.delta) if stats else None,
-            n=stats.n if stats else None,
+            higher_is_better=self.gate.higher_is_better,
+            rule=self.gate.rule,
+            min_delta=self.gate.min_delta,
+            threshold=self.gate.threshold,
+            alpha=self.gate.alpha,
+            seed=self.seed,
+            dataset=self.dataset_info,
+            message="; ".join(self.failures) or None,
+        )
+        if self.result is None:
+            return entry
+        stats = self.result.stats
+        entry.update(
+            passed=self.result.passed,
+            candidate=_json_number(stats.candidate),
+            baseline=_json_number(stats.baseline),
+            delta=_json_number(stats.delta),
+            n=stats.n,
             ci={
                 "low": _json_number(stats.low),
                 "high": _json_number(stats.high),
                 "confidence": stats.confidence,
                 "method": stats.method,
                 "resamples": stats.resamples,
-            }
-            if stats
-            else None,
-            candidate_ci={"low": _json_number(stats.candidate_low), "high": _json_number(stats.candidate_high)} if stats else None,
+            },
+            candidate_ci={"low": _json_number(stats.candidate_low), "high": _json_number(stats.candidate_high)},
         )
         return entry
+
+
+def unmeasured_record(node_id: str, marker_name: str, args: tuple, kwargs: Mapping[str, Any]) -> dict:
+    """The entry of a gate whose context could not be built (bad marker arguments): never passing."""
+    metric = args[0] if args else kwargs.get("metric")
+    severity = kwargs.get("severity", "block")
+    # an invalid severity must not soften the gate: it counts as blocking
+    return _blank_record(node_id, marker_name, metric if isinstance(metric, str) else None, severity if severity in SEVERITIES else "block")
+
+
+def _blank_record(node_id: str, marker_name: str, metric: str | None, severity: str) -> dict:
+    """Every verdict gate field, unmeasured: what a gate records before (or without) a result."""
+    return {
+        "id": node_id,
+        "kind": GATE_MARKERS[marker_name],
+        "metric": metric,
+        "rule": None,
+        "candidate": None,
+        "baseline": None,
+        "delta": None,
+        "ci": None,
+        "candidate_ci": None,
+        "n": None,
+        "seed": None,
+        "alpha": None,
+        "dataset": None,
+        "passed": False,
+        "severity": severity,
+        "message": None,
+    }
 
 
 def _optional_number(value: Any, name: str) -> float | None:

@@ -10,7 +10,7 @@ import pytest
 from . import hookspecs, loaders
 from .config import CONFIG_FILENAME
 from .errors import ConfigError, GateUsageError, PromoteError
-from .gates import GATE_MARKERS, GateContext, GateFailed
+from .gates import GATE_MARKERS, GateContext, GateFailed, unmeasured_record
 from .session import PromoteSession, SessionPaths
 from .verdict import Reason, TestPhase, summary_lines
 
@@ -178,33 +178,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         marker = _gate_marker(item)
         if marker is not None:
             context = item.stash.get(context_key, None)
-            report.promote_gate = context.record() if context is not None else _unmeasured_gate(item, marker)
+            report.promote_gate = (
+                context.record() if context is not None else unmeasured_record(item.nodeid, marker.name, marker.args, marker.kwargs)
+            )
         state = item.config.stash[session_key]
         report.promote_models = state.model_identities()
         report.promote_datasets = state.dataset_identities()
     return report
-
-
-def _unmeasured_gate(item: pytest.Item, marker: pytest.Mark) -> dict:
-    """A gate whose context could not be built (bad marker arguments): recorded, never passing."""
-    metric = marker.args[0] if marker.args else marker.kwargs.get("metric")
-    severity = marker.kwargs.get("severity", "block")
-    return {
-        "id": item.nodeid,
-        "kind": GATE_MARKERS[marker.name],
-        "metric": metric if isinstance(metric, str) else None,
-        "rule": None,
-        "candidate": None,
-        "baseline": None,
-        "delta": None,
-        "ci": None,
-        "n": None,
-        "seed": None,
-        "alpha": None,
-        "passed": False,
-        "severity": severity if severity in ("block", "warn") else "block",
-        "message": None,
-    }
 
 
 def _short_message(report: Any) -> str:
