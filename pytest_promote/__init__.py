@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .errors import PromoteError
 from .gates import GateResult, PromoteWarning, gate
-from .stats import PairedResult, paired_bootstrap
+from .stats import CrossCheck, PairedResult, paired_bootstrap
 
-__all__ = ["__version__", "gate", "GateResult", "PairedResult", "PromoteError", "PromoteWarning", "paired_bootstrap"]
+__all__ = ["__version__", "gate", "GateResult", "PairedResult", "CrossCheck", "PromoteError", "PromoteWarning", "paired_bootstrap"]
 
 __version__ = "0.1.0"

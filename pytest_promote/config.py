@@ -39,6 +39,8 @@ DEFAULT_RESAMPLES = 10_000
 DEFAULT_METHOD = "bca"
 BOOTSTRAP_METHODS = ("percentile", "bca")
 MIN_RESAMPLES = 100
+DEFAULT_MEMORY_MB = 256
+MIN_MEMORY_MB = 16
 DATASET_FORMATS = (".csv", ".npz", ".jsonl")
 MODEL_ROLES = ("candidate", "baseline")
 
@@ -50,6 +52,8 @@ _LOADER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 class BootstrapConfig:
     resamples: int = DEFAULT_RESAMPLES
     method: str = DEFAULT_METHOD
+    memory_mb: int = DEFAULT_MEMORY_MB  # the engine's extra-memory budget per gate
+    threads: int | None = None  # None: every core this process may use
 
 
 @dataclass(frozen=True)
@@ -212,14 +216,20 @@ class _Validator:
         return float(value)
 
     def bootstrap(self, value: Any) -> BootstrapConfig:
-        section = self.mapping(value, "bootstrap", ("resamples", "method"))
+        section = self.mapping(value, "bootstrap", ("resamples", "method", "memory_mb", "threads"))
         resamples = section.get("resamples", DEFAULT_RESAMPLES)
         if not _is_int(resamples) or resamples < MIN_RESAMPLES:
             raise self.fail("bootstrap.resamples", f"expected an integer >= {MIN_RESAMPLES}, got {resamples!r}")
         method = section.get("method", DEFAULT_METHOD)
         if method not in BOOTSTRAP_METHODS:
             raise self.fail("bootstrap.method", f"expected one of {', '.join(BOOTSTRAP_METHODS)}, got {method!r}")
-        return BootstrapConfig(resamples=resamples, method=method)
+        memory_mb = section.get("memory_mb", DEFAULT_MEMORY_MB)
+        if not _is_int(memory_mb) or memory_mb < MIN_MEMORY_MB:
+            raise self.fail("bootstrap.memory_mb", f"expected an integer >= {MIN_MEMORY_MB} (MiB), got {memory_mb!r}")
+        threads = section.get("threads", "auto")
+        if threads != "auto" and (not _is_int(threads) or threads < 1):
+            raise self.fail("bootstrap.threads", f"expected 'auto' or a positive integer, got {threads!r}")
+        return BootstrapConfig(resamples, method, memory_mb, None if threads == "auto" else threads)
 
     def models(self, value: Any) -> dict[str, ModelSpec]:
         section = self.mapping(value, "models", MODEL_ROLES, MODEL_ROLES)

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import DatasetSpec, PromoteConfig
@@ -27,10 +27,20 @@ class Dataset:
     y: np.ndarray
     columns: tuple[str, ...]
     sha256: str
+    other_columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # every other column of the file
 
     @property
     def n(self) -> int:
         return len(self.y)
+
+    def column(self, name: str) -> np.ndarray:
+        """Any column of the file by name (features, the target, or others such as a slice or query id)."""
+        if name in self.columns:
+            return self.X[:, self.columns.index(name)]
+        if name in self.other_columns:
+            return self.other_columns[name]
+        available = ", ".join([*self.columns, *self.other_columns]) or "none"
+        raise DatasetError(f"dataset {self.name!r} has no column {name!r} (columns: {available})")
 
 
 class DatasetStore:
@@ -83,7 +93,8 @@ def _from_npz(spec: DatasetSpec, data: bytes, digest: str) -> Dataset:
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
         raise DatasetError(f"datasets.{spec.name}: {spec.path}: expected X of shape (n, k) and y of shape (n,), got {X.shape} and {y.shape}")
     columns = tuple(str(c) for c in arrays["columns"]) if "columns" in arrays else tuple(f"x{i}" for i in range(X.shape[1]))
-    return Dataset(spec.name, X, y, columns, digest)
+    others = {key: array for key, array in arrays.items() if key not in ("X", "columns") and array.ndim == 1 and len(array) == len(y)}
+    return Dataset(spec.name, X, y, columns, digest, others)
 
 
 def _read_csv(spec: DatasetSpec, data: bytes) -> dict[str, list[Any]]:
@@ -144,7 +155,8 @@ def _from_columns(spec: DatasetSpec, columns: dict[str, list[Any]], digest: str)
     arrays = [_typed(values) for values in (columns[name] for name in features)]
     numeric = all(array.dtype.kind in "biuf" for array in arrays)
     X = np.column_stack(arrays).astype(np.float64 if numeric else object)
-    return Dataset(spec.name, X, _typed(columns[spec.target]), tuple(features), digest)
+    others = {name: _typed(values) for name, values in columns.items() if name not in features}
+    return Dataset(spec.name, X, others[spec.target], tuple(features), digest, others)
 
 
 def _typed(values: list[Any]) -> np.ndarray:

@@ -9,6 +9,7 @@ __all__ = [
     "DatasetError",
     "MetricInputError",
     "GateUsageError",
+    "PromoteWarning",
 ]
 
 
@@ -53,3 +54,7 @@ class GateUsageError(PromoteError):
     """A gate marker or the gate API was used wrongly."""
 
     code = "gate_error"
+
+
+class PromoteWarning(UserWarning):
+    """A failed ``severity="warn"`` gate, or something the verdict should flag."""

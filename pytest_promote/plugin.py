@@ -18,7 +18,8 @@ session_key = pytest.StashKey[PromoteSession]()
 context_key = pytest.StashKey[GateContext]()
 
 _MARKER_HELP = {
-    "gate_quality": "gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block'): "
+    "gate_quality": "gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block', method=None, "
+    "higher_is_better=None, slice_by=None, min_slice_size=100, max_slice_gap=None): "
     "a promotion gate comparing candidate and baseline on a quality metric (pytest-promote)",
 }
 
@@ -213,13 +214,13 @@ def baseline(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture(scope="session")
 def dataset(pytestconfig: pytest.Config) -> Any:
-    """``dataset("name")``: a configured dataset with .X, .y, .columns, .name, .sha256, .n."""
+    """``dataset("name")``: a configured dataset with .X, .y, .columns, .column(name), .name, .sha256, .n."""
     return pytestconfig.stash[session_key].datasets.get
 
 
 @pytest.fixture
 def promote(request: pytest.FixtureRequest) -> GateContext:
-    """The current gate's context: ``promote.compare(predict, y_true, dataset=None)``."""
+    """The current gate's context: ``promote.compare(predict, y_true, *, dataset=None, sample_weight=None, groups=None)``."""
     context = request.node.stash.get(context_key, None)
     if context is None:
         raise GateUsageError(f"{request.node.nodeid}: the promote fixture belongs to gate tests; mark the test with @gate.quality(...)")

@@ -107,6 +107,8 @@ class PromoteSession:
             method=config.bootstrap.method,
             models=self.models,
             datasets=self.datasets,
+            memory_budget=config.bootstrap.memory_mb * 1024 * 1024,
+            threads=config.bootstrap.threads,
         )
 
     def finish(self, *, interrupted: bool, exit_status: int = 0, internal_error: bool = False) -> dict:

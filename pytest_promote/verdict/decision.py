@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Reason", "Decision", "TestCounts", "decide", "gate_outcome"]
 
-_GATE_REASONS = {"failed": "gate_failed", "error": "gate_error", "skipped": "gate_skipped"}
+_GATE_REASONS = {"failed": "gate_failed", "inconclusive": "underpowered", "error": "gate_error", "skipped": "gate_skipped"}
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,19 @@ class Decision:
 
 
 def gate_outcome(entry: dict, test_outcome: str) -> str:
-    """``passed`` needs a measured, passing result and a test that passed as well."""
+    """``passed`` needs a measured, passing result and a test that passed as well.
+
+    A measured failure whose interval was merely too wide to decide is ``inconclusive``: it
+    blocks all the same (reason ``underpowered``), with advice on the sample size.
+    """
     if test_outcome == "skipped":
         return "skipped"
     measured = entry.get("ci") is not None
     if measured and not entry.get("passed"):
         # a failed warn-only gate leaves its test passing; if the test failed anyway, that is an error
-        return "failed" if entry.get("severity", "block") != "warn" or test_outcome == "passed" else "error"
+        if entry.get("severity", "block") == "warn" and test_outcome != "passed":
+            return "error"
+        return "inconclusive" if entry.get("underpowered") else "failed"
     if measured and test_outcome == "passed":
         return "passed"
     return "error"
@@ -62,11 +68,12 @@ def decide(
     found = list(dict.fromkeys(reasons))  # de-duplicated, first occurrence first
     notes = list(warnings)
     for entry in gates:
+        notes.extend(entry.get("warnings") or ())
         outcome, severity = entry["outcome"], entry.get("severity", "block")
         if outcome == "passed":
             continue
         detail = entry.get("message") or outcome
-        if severity == "warn" and outcome in ("failed", "skipped"):
+        if severity == "warn" and outcome in ("failed", "inconclusive", "skipped"):
             notes.append(f"warn-only gate {entry['id']} {outcome}: {detail}")
         else:
             found.append(Reason(_GATE_REASONS[outcome], f"{entry['id']}: {detail}"))

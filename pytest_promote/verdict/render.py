@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["summary_lines"]
 
-_OUTCOME_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+_OUTCOME_LABEL = {"passed": "PASS", "failed": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR", "skipped": "SKIP"}
 
 
 def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
@@ -17,11 +17,31 @@ def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
             (gate["id"], gate.get("metric") or "-", _candidate(gate), _num(gate.get("baseline")), interval, gate.get("rule") or "-", label)
         )
     lines = _table(rows) if verdict["gates"] else ["no promotion gates ran"]
+    for gate in verdict["gates"]:
+        lines.extend(_slice_lines(gate))
     lines.append("")
     where = f"  (verdict: {verdict_path})" if verdict_path else ""
     lines.append(f"decision: {verdict['decision'].upper()}{where}")
     lines.extend(f"  - {reason['code']}: {reason['message']}" for reason in verdict["reasons"])
     lines.extend(f"  ! warning: {warning}" for warning in verdict["warnings"])
+    return lines
+
+
+def _slice_lines(gate: dict) -> list[str]:
+    """Each slice's delta and interval under its gate; small slices say they were skipped."""
+    if not gate.get("slices"):
+        return []
+    lines = [f"{gate['id']} by slice:"]
+    for piece in gate["slices"]:
+        if piece["skipped"]:
+            lines.append(f"  {piece['value']!r}: {piece['rows']} rows, below min_slice_size: skipped")
+            continue
+        ci = piece["ci"]
+        label = "PASS" if piece["passed"] else "FAIL"
+        lines.append(f"  {piece['value']!r}: {piece['rows']} rows, delta {_num(piece['delta'], True)} [{_num(ci['low'], True)}, {_num(ci['high'], True)}] {label}")
+    gap = gate.get("slice_gap")
+    if gap and gap.get("max") is not None:
+        lines.append(f"  candidate's slice gap {_num(gap['gap'])} [{_num(gap['low'])}, {_num(gap['high'])}], must stay below {gap['max']:g}")
     return lines
 
 

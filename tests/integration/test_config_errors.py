@@ -25,7 +25,7 @@ CASES = {
         {"colour": "red"},
         ["colour: unknown key (allowed: version, seed, alpha, bootstrap, models, datasets, verdict)"],
     ),
-    "unknown-nested-key": ({"bootstrap": {"iterations": 10}}, ["bootstrap.iterations: unknown key (allowed: resamples, method)"]),
+    "unknown-nested-key": ({"bootstrap": {"iterations": 10}}, ["bootstrap.iterations: unknown key (allowed: resamples, method, memory_mb, threads)"]),
     "wrong-type-seed": ({"seed": "abc"}, ["seed: expected a non-negative integer, got 'abc'"]),
     "wrong-type-resamples": ({"bootstrap": {"resamples": "many"}}, ["bootstrap.resamples: expected an integer >= 100"]),
     "wrong-type-models": ({"models": ["candidate", "baseline"]}, ["models: expected a mapping, got list"]),

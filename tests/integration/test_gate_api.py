@@ -7,7 +7,7 @@ import pytest
 INVALID_MARKERS = {
     "unknown-metric": (
         'gate.quality("accuracyy", min_delta=0)',
-        "unknown metric 'accuracyy' (available: accuracy, log_loss, mae, rmse, roc_auc)",
+        "unknown metric 'accuracyy' (available: accuracy, average_precision, balanced_accuracy, brier, f1",
     ),
     "no-rule": ('gate.quality("accuracy")', "gate.quality needs min_delta=, threshold=, or both"),
     "alpha-half": ('gate.quality("accuracy", min_delta=0, alpha=0.5)', "alpha must lie strictly between 0 and 0.5, got 0.5"),
@@ -114,7 +114,7 @@ def test_gate_marker_is_registered(pytester):
     result = pytester.runpytest_subprocess("--markers")
 
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["@pytest.mark.gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block')*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block', method=None, higher_is_better=None, slice_by=None, min_slice_size=100, max_slice_gap=None)*"])
 
 
 def test_terminal_table_shows_every_gate_and_the_decision(make_project, helpers):

@@ -12,6 +12,7 @@ import pytest
 
 from pytest_promote.config import (
     DEFAULT_ALPHA,
+    DEFAULT_MEMORY_MB,
     DEFAULT_METHOD,
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -69,6 +70,8 @@ def test_minimal_config_gets_documented_defaults(project: Path) -> None:
     assert config.bootstrap == BootstrapConfig(resamples=DEFAULT_RESAMPLES, method=DEFAULT_METHOD)
     assert config.bootstrap.resamples == 10_000
     assert config.bootstrap.method == "bca"
+    assert config.bootstrap.memory_mb == DEFAULT_MEMORY_MB == 256
+    assert config.bootstrap.threads is None  # every core this process may use
     assert config.datasets == {}
     assert config.verdict is None
     assert config.path == path.resolve()
@@ -129,6 +132,23 @@ def test_full_config_becomes_typed_records(project: Path, tmp_path: Path, monkey
     assert config.datasets["rows"].features is None
 
 
+@pytest.mark.parametrize(
+    ("section", "memory_mb", "threads"),
+    [
+        ("{memory_mb: 512}", 512, None),
+        ("{memory_mb: 16}", 16, None),
+        ("{threads: auto}", 256, None),
+        ("{threads: 1}", 256, 1),
+        ("{threads: 8, memory_mb: 64}", 64, 8),
+        ("{resamples: 2000, method: percentile, memory_mb: 1024, threads: 2}", 1024, 2),
+    ],
+)
+def test_bootstrap_memory_and_threads(project: Path, section: str, memory_mb: int, threads: int | None) -> None:
+    config = load_config(write(project, with_models(f"bootstrap: {section}")))
+    assert config.bootstrap.memory_mb == memory_mb and isinstance(config.bootstrap.memory_mb, int)
+    assert config.bootstrap.threads == threads
+
+
 def test_unpinned_model_path_is_valid_config(project: Path) -> None:
     # refusing an unpinned pickle is the loader's job (with the actual hash), not the config's
     path = write(project, "version: 1\nmodels:\n  candidate: {path: models/cand.pkl}\n  baseline: {path: models/base.pkl}\n")
@@ -186,6 +206,20 @@ INVALID = [
     ("resamples-bool", with_models("bootstrap: {resamples: true}"), "bootstrap.resamples", "integer >= 100"),
     ("bad-method", with_models("bootstrap: {method: bootstrap-t}"), "bootstrap.method", "expected one of percentile, bca"),
     ("bootstrap-not-mapping", with_models("bootstrap: 1000"), "bootstrap", "expected a mapping"),
+    ("unknown-bootstrap-key-lists-new", with_models("bootstrap: {memory: 64}"), "bootstrap.memory", "allowed: resamples, method, memory_mb, threads"),
+    ("memory-too-small", with_models("bootstrap: {memory_mb: 15}"), "bootstrap.memory_mb", r"expected an integer >= 16 \(MiB\), got 15"),
+    ("memory-zero", with_models("bootstrap: {memory_mb: 0}"), "bootstrap.memory_mb", "integer >= 16"),
+    ("memory-bool", with_models("bootstrap: {memory_mb: true}"), "bootstrap.memory_mb", "integer >= 16 \\(MiB\\), got True"),
+    ("memory-string", with_models('bootstrap: {memory_mb: "256"}'), "bootstrap.memory_mb", "got '256'"),
+    ("memory-float", with_models("bootstrap: {memory_mb: 256.0}"), "bootstrap.memory_mb", "got 256.0"),
+    ("memory-null", with_models("bootstrap: {memory_mb: null}"), "bootstrap.memory_mb", "got None"),
+    ("threads-zero", with_models("bootstrap: {threads: 0}"), "bootstrap.threads", "expected 'auto' or a positive integer, got 0"),
+    ("threads-negative", with_models("bootstrap: {threads: -2}"), "bootstrap.threads", "positive integer, got -2"),
+    ("threads-string", with_models('bootstrap: {threads: "2"}'), "bootstrap.threads", "positive integer, got '2'"),
+    ("threads-bool", with_models("bootstrap: {threads: true}"), "bootstrap.threads", "positive integer, got True"),
+    ("threads-other-word", with_models("bootstrap: {threads: all}"), "bootstrap.threads", "positive integer, got 'all'"),
+    ("threads-null", with_models("bootstrap: {threads: null}"), "bootstrap.threads", "positive integer, got None"),
+    ("threads-float", with_models("bootstrap: {threads: 2.0}"), "bootstrap.threads", "positive integer, got 2.0"),
     ("version-2", "version: 2\n" + MODELS, "version", "expected 1"),
     ("version-string", 'version: "1"\n' + MODELS, "version", "expected 1"),
     ("version-bool", "version: true\n" + MODELS, "version", "expected 1"),

@@ -257,6 +257,79 @@ def test_jsonl_missing_target(tmp_path: Path) -> None:
         load_dataset(spec(write(tmp_path, "d.jsonl", '{"a": 1, "y": 0}\n')))
 
 
+# --- Dataset.column ----------------------------------------------------------------------------
+
+
+def test_csv_column_gives_features_target_and_other_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,region,label,query\n31,north,0,q1\n45,south,1,q1\n27,north,1,q2\n")
+    data = load_dataset(spec(path, features=("age",)))
+    assert data.columns == ("age",)
+    assert data.column("age").tolist() == [31, 45, 27]
+    assert data.column("label").tolist() == [0, 1, 1] and np.array_equal(data.column("label"), data.y)
+    assert data.column("region").tolist() == ["north", "south", "north"]
+    assert data.column("query").tolist() == ["q1", "q1", "q2"]
+    assert len(data.column("region")) == data.n
+
+
+def test_csv_column_of_a_text_feature_and_typed_other_columns(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "age,city,label,weight\n31,paris,0,1.5\n45,oslo,1,\n")))
+    assert data.columns == ("age", "city", "weight")  # every non-target column is a feature by default
+    assert data.column("city").tolist() == ["paris", "oslo"]
+    weight = load_dataset(spec(write(tmp_path, "e.csv", "age,label,weight\n31,0,1.5\n45,1,\n"), features=("age",))).column("weight")
+    assert weight.dtype == np.float64 and weight[0] == 1.5 and np.isnan(weight[1])
+
+
+def test_jsonl_column(tmp_path: Path) -> None:
+    rows = [{"a": 1, "group": "x", "label": "yes"}, {"a": 2, "group": "y", "label": "no"}]
+    data = load_dataset(spec(write(tmp_path, "d.jsonl", "\n".join(json.dumps(r) for r in rows)), features=("a",)))
+    assert data.column("a").tolist() == [1, 2]
+    assert data.column("group").tolist() == ["x", "y"]
+    assert data.column("label").tolist() == ["yes", "no"]
+
+
+def test_npz_column_gives_features_y_and_extra_one_dimensional_arrays(tmp_path: Path) -> None:
+    X = np.arange(8.0).reshape(4, 2)
+    arrays = {
+        "X": X,
+        "y": np.array([0, 1, 1, 0]),
+        "columns": np.array(["height", "weight"]),
+        "region": np.array(["a", "b", "a", "b"]),
+        "query_id": np.array([7, 7, 8, 8]),
+        "too_short": np.array([1, 2, 3]),  # not one value per row
+        "matrix": np.zeros((4, 2)),  # not 1-D
+    }
+    data = load_dataset(spec(write(tmp_path, "d.npz", npz_bytes(**arrays)), target=None))
+    assert data.column("weight").tolist() == [1.0, 3.0, 5.0, 7.0]
+    assert data.column("region").tolist() == ["a", "b", "a", "b"]
+    assert data.column("query_id").tolist() == [7, 7, 8, 8]
+    assert data.column("y").tolist() == [0, 1, 1, 0]
+    for excluded in ("too_short", "matrix", "columns", "X"):
+        with pytest.raises(DatasetError):
+            data.column(excluded)
+
+
+def test_npz_default_feature_names_are_columns(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.npz", npz_bytes(X=np.eye(3), y=np.arange(3))), target=None))
+    assert data.column("x1").tolist() == [0.0, 1.0, 0.0]
+
+
+def test_unknown_column_lists_the_columns(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", "age,region,label\n31,north,0\n45,south,1\n"), features=("age",)))
+    with pytest.raises(DatasetError) as info:
+        data.column("country")
+    message = str(info.value)
+    assert message == "dataset 'holdout' has no column 'country' (columns: age, region, label)"
+    assert info.value.code == "data_error"
+
+
+def test_column_on_a_dataset_built_in_code() -> None:
+    # other_columns is optional: a Dataset built by hand has only its features
+    data = Dataset("mem", np.array([[1.0], [2.0]]), np.array([0, 1]), ("f",), "0" * 64)
+    assert data.other_columns == {} and data.column("f").tolist() == [1.0, 2.0]
+    with pytest.raises(DatasetError, match=r"\(columns: f\)"):
+        data.column("label")
+
+
 # --- pins and the store --------------------------------------------------------------------
 
 

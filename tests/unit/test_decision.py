@@ -61,11 +61,51 @@ def test_erroring_warn_gate_blocks() -> None:
     assert decision.decision == "block" and codes(decision) == ["gate_error"]
 
 
-@pytest.mark.parametrize(("outcome", "code"), [("failed", "gate_failed"), ("error", "gate_error"), ("skipped", "gate_skipped")])
+@pytest.mark.parametrize(
+    ("outcome", "code"), [("failed", "gate_failed"), ("inconclusive", "underpowered"), ("error", "gate_error"), ("skipped", "gate_skipped")]
+)
 def test_gate_outcome_reason_codes(outcome: str, code: str) -> None:
     decision = decide([entry("a"), entry("b", outcome)], [], interrupted=False)
     assert decision.decision == "block" and codes(decision) == [code]
     assert decision.reasons[0].message.startswith("b: ")
+
+
+def test_inconclusive_blocking_gate_blocks_as_underpowered() -> None:
+    advice = "lower bound -0.005 not above 0. about 5018 examples (now 1000) would decide it"
+    decision = decide([entry("a"), entry("b", "inconclusive", message=advice)], [], interrupted=False)
+    assert decision.decision == "block"
+    assert decision.reasons == [Reason("underpowered", f"b: {advice}")]
+    assert decision.warnings == []
+
+
+def test_inconclusive_warn_gate_warns_but_does_not_block() -> None:
+    decision = decide([entry("a"), entry("w", "inconclusive", "warn", "too few examples")], [], interrupted=False)
+    assert decision.decision == "promote" and decision.reasons == []
+    assert decision.warnings == ["warn-only gate w inconclusive: too few examples"]
+
+
+def test_inconclusive_without_message_names_the_outcome() -> None:
+    decision = decide([entry("b", "inconclusive")], [], interrupted=False)
+    assert decision.reasons == [Reason("underpowered", "b: inconclusive")]
+
+
+def test_gate_entry_warnings_become_decision_warnings() -> None:
+    noted = {**entry("a"), "warnings": ["a: the bootstrap and the mcnemar_exact cross-check disagree", "a: only 20 examples"]}
+    decision = decide([noted, {**entry("b"), "warnings": []}], [], interrupted=False, warnings=["model not picklable"])
+    assert decision.decision == "promote"  # notes warn, they never block
+    assert decision.warnings == ["model not picklable", "a: the bootstrap and the mcnemar_exact cross-check disagree", "a: only 20 examples"]
+
+
+def test_gate_entry_warnings_come_before_the_gate_outcome_note() -> None:
+    noted = {**entry("w", "failed", "warn", "bound 0.79"), "warnings": ["w: only 12 examples"]}
+    decision = decide([entry("a"), noted], [], interrupted=False)
+    assert decision.warnings == ["w: only 12 examples", "warn-only gate w failed: bound 0.79"]
+
+
+def test_gate_entry_warnings_are_kept_when_the_gate_blocks() -> None:
+    noted = {**entry("b", "failed", message="bound"), "warnings": ["b: cross-check disagrees"]}
+    decision = decide([noted], [], interrupted=False)
+    assert decision.decision == "block" and decision.warnings == ["b: cross-check disagrees"]
 
 
 def test_failed_test_blocks_even_with_passing_gates() -> None:
@@ -109,7 +149,10 @@ def test_missing_severity_counts_as_blocking() -> None:
 
 MEASURED_PASS = {"ci": {"low": 0.01}, "passed": True}
 MEASURED_FAIL = {"ci": {"low": -0.01}, "passed": False}
+UNDERPOWERED = {"ci": {"low": -0.01}, "passed": False, "underpowered": True}
+UNDERPOWERED_WARN = {**UNDERPOWERED, "severity": "warn"}
 UNMEASURED = {"ci": None, "passed": False}
+UNMEASURED_UNDERPOWERED = {"ci": None, "passed": False, "underpowered": True}
 
 
 @pytest.mark.parametrize(
@@ -124,6 +167,14 @@ UNMEASURED = {"ci": None, "passed": False}
         (UNMEASURED, "failed", "error"),
         (MEASURED_PASS, "skipped", "skipped"),
         (UNMEASURED, "skipped", "skipped"),
+        (UNDERPOWERED, "failed", "inconclusive"),  # GateFailed failed the blocking test
+        (UNDERPOWERED, "passed", "inconclusive"),
+        (UNDERPOWERED_WARN, "passed", "inconclusive"),  # a warn gate's test passes
+        (UNDERPOWERED_WARN, "failed", "error"),  # ... so its failure is something else
+        (UNDERPOWERED, "skipped", "skipped"),
+        (UNMEASURED_UNDERPOWERED, "failed", "error"),  # only a measured result can be inconclusive
+        ({**MEASURED_PASS, "underpowered": False}, "passed", "passed"),
+        ({**MEASURED_FAIL, "underpowered": False}, "failed", "failed"),
     ],
 )
 def test_gate_outcome(record, test_outcome, expected) -> None:
@@ -180,6 +231,21 @@ def test_gate_failed_record() -> None:
     run(c, "t.py::test_gate", call="failed", gate=GATE_FAIL, message="GateFailed")
     [g] = c.gates()
     assert g["outcome"] == "failed" and g["passed"] is False and g["message"] == "lower bound not above 0"
+
+
+def test_gate_inconclusive_record_blocks_as_underpowered() -> None:
+    c = VerdictCollector()
+    record = {**GATE_FAIL, "underpowered": True, "message": "bound -0.005 not above 0. about 612 examples (now 200)",
+              "warnings": ["t.py::test_gate: only 20 examples"]}  # fmt: skip
+    run(c, "t.py::test_gate", call="failed", gate=record, message="GateFailed")
+    [g] = c.gates()
+    assert g["outcome"] == "inconclusive" and g["passed"] is False
+    assert g["message"] == "bound -0.005 not above 0. about 612 examples (now 200)"
+    v = verdict_of(c)
+    assert v["decision"] == "block"
+    assert v["reasons"] == [{"code": "underpowered", "message": "t.py::test_gate: bound -0.005 not above 0. about 612 examples (now 200)"}]
+    assert v["warnings"] == ["t.py::test_gate: only 20 examples"]
+    assert v["tests"]["failed"] == 1  # counted as a failed test, yet blocking only as underpowered (no test_failed)
 
 
 def test_gate_setup_error() -> None:

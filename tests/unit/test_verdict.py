@@ -9,6 +9,7 @@ import pickle
 import re
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,9 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema")
 
+from pytest_promote.datasets import Dataset  # noqa: E402
 from pytest_promote.errors import ConfigError  # noqa: E402
-from pytest_promote.gates import GateFailed  # noqa: E402
+from pytest_promote.gates import GateContext, GateFailed, QualityGate  # noqa: E402
 from pytest_promote.loaders import pytest_promote_load_model  # noqa: E402
 from pytest_promote.session import PromoteSession, SessionPaths  # noqa: E402
 from pytest_promote.verdict import (  # noqa: E402
@@ -254,6 +256,22 @@ def test_session_verdict_path_from_config(tmp_path: Path) -> None:
     assert (root / "out" / "v.json").is_file() and not (root / "promote-verdict.json").exists()
 
 
+def test_session_passes_bootstrap_memory_and_threads_to_gates(tmp_path: Path) -> None:
+    root, _ = project(tmp_path)
+    config = root / "promote.yaml"
+    config.write_text(config.read_text().replace("method: bca}", "method: bca, memory_mb: 32, threads: 1}"))
+    session = session_for(root)
+    session.start()
+    context = session.gate_context("t.py::test_gate", ("accuracy",), {"min_delta": 0})
+    assert context.memory_budget == 32 * 1024 * 1024 and context.threads == 1
+    (tmp_path / "default").mkdir()
+    default_root, _ = project(tmp_path / "default")
+    default = session_for(default_root)
+    default.start()
+    context = default.gate_context("t.py::test_gate", ("accuracy",), {"min_delta": 0})
+    assert context.memory_budget == 256 * 1024 * 1024 and context.threads is None
+
+
 def test_gate_seeds_do_not_depend_on_order_or_other_gates(tmp_path: Path) -> None:
     root, y = project(tmp_path)
     first = session_for(root)
@@ -387,9 +405,175 @@ def test_schema_rejects_malformed_verdicts(tmp_path: Path, validator, mutate) ->
 
 
 def test_block_reason_codes_in_schema(tmp_path: Path, validator) -> None:
-    for code in ("gate_failed", "gate_error", "gate_skipped", "test_failed", "no_gates", "interrupted", "model_error", "data_error", "bad_input", "config_error"):
+    for code in ("gate_failed", "gate_error", "gate_skipped", "test_failed", "no_gates", "interrupted", "model_error", "data_error", "bad_input",
+                 "config_error", "collection_error", "inconsistent_models", "session_failed", "internal_error", "underpowered"):
         assert errors(validator, verdict_doc(tmp_path, decision="block", reasons=[{"code": code, "message": "m"}])) == [], code
     assert errors(validator, verdict_doc(tmp_path, decision="block", reasons=[{"code": "because", "message": "m"}]))
+
+
+# --- the new gate fields, from real records ------------------------------------------------------
+
+
+class _Models:
+    def __init__(self, candidate, baseline) -> None:
+        self.models = {"candidate": candidate, "baseline": baseline}
+
+    def get(self, role):
+        return type("Loaded", (), {"model": self.models[role]})()
+
+
+class _Datasets:
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def get(self, name):
+        assert name == self.dataset.name
+        return self.dataset
+
+
+def sliced_context(node_id: str = "tests/test_gates.py::test_sliced") -> tuple[GateContext, np.ndarray]:
+    """A gate over three region slices (one too small to compare), with a gap guardrail."""
+    rng = np.random.default_rng(1)
+    n = 420
+    y = rng.integers(0, 2, n)
+    region = np.array(["north"] * 200 + ["south"] * 200 + ["tiny"] * 20, dtype=object)
+    candidate = np.where(rng.uniform(size=n) < 0.92, y, 1 - y)
+    baseline = np.where(rng.uniform(size=n) < 0.7, y, 1 - y)
+    dataset = Dataset("holdout", np.zeros((n, 1)), y, ("x0",), "d" * 64, {"label": y, "region": region})
+    kwargs = {"min_delta": -0.01, "slice_by": "region", "min_slice_size": 50, "max_slice_gap": 0.25}
+    gate = QualityGate.from_marker(("accuracy",), kwargs, 0.05)
+    ctx = GateContext(node_id, gate, 9, 300, "percentile", _Models(candidate, baseline), _Datasets(dataset))
+    return ctx, y
+
+
+def collected_verdict(tmp_path: Path, *records: tuple[dict, str]) -> dict:
+    from pytest_promote.verdict import VerdictCollector
+
+    collector = VerdictCollector()
+    for record, call in records:
+        collector.add(Phase(record["id"], "setup", "passed", gate=record))
+        collector.add(Phase(record["id"], "call", call, message=None if call == "passed" else "GateFailed", gate=record))
+        collector.add(Phase(record["id"], "teardown", "passed", gate=record))
+    models = {"candidate": {"source": "c.pkl", "sha256": "a" * 64}, "baseline": {"source": "b.pkl", "sha256": "b" * 64}}
+    return collector.verdict(interrupted=False, models=models, envelope=envelope(tmp_path))
+
+
+def test_full_record_with_slices_gap_and_cross_check_validates(tmp_path: Path, validator) -> None:
+    ctx, y = sliced_context()
+    result = ctx.compare(lambda model: model, y, dataset="holdout")
+    assert result.passed
+    record = ctx.record()
+    # every new field is there, filled in
+    assert record["engine"] == "multinomial" and record["units"] == 420 and record["grouped"] is False and record["weighted"] is False
+    assert record["se"] > 0 and record["mde"] > 0 and record["underpowered"] is False and record["warnings"] == []
+    assert record["cross_check"]["method"] == "mcnemar_exact" and record["cross_check"]["agrees"] is True
+    assert [(s["value"], s["skipped"]) for s in record["slices"]] == [("north", False), ("south", False), ("tiny", True)]
+    assert record["slice_gap"]["slices"] == 2 and record["slice_gap"]["max"] == 0.25
+    schema_gate = json.loads(SCHEMA_PATH.read_text())["$defs"]["gate"]["properties"]
+    assert set(record) | {"outcome"} <= set(schema_gate)
+
+    verdict = collected_verdict(tmp_path, (record, "passed"))
+    assert errors(validator, verdict) == []
+    assert verdict["decision"] == "promote" and verdict["gates"][0]["slices"] == record["slices"]
+    lines = summary_lines(verdict, None)
+    assert "tests/test_gates.py::test_sliced by slice:" in lines
+    assert "  'tiny': 20 rows, below min_slice_size: skipped" in lines
+
+
+def test_cross_check_disagreement_warning_validates(tmp_path: Path, validator, monkeypatch) -> None:
+    from pytest_promote import gates as gates_module
+    from pytest_promote.stats.crosscheck import CrossCheck
+
+    ctx, y = sliced_context()
+    real = gates_module.paired_bootstrap
+
+    def with_disagreeing_check(*args, **kwargs):
+        stats = real(*args, **kwargs)
+        return replace(stats, cross_check=CrossCheck("mcnemar_exact", stats.delta, -0.5, 0.5, 0.9, None))
+
+    monkeypatch.setattr(gates_module, "paired_bootstrap", with_disagreeing_check)
+    ctx.compare(lambda model: model, y, dataset="holdout")
+    record = ctx.record()
+    assert record["cross_check"]["agrees"] is False and len(record["warnings"]) == 1
+    verdict = collected_verdict(tmp_path, (record, "passed"))
+    assert errors(validator, verdict) == []
+    assert verdict["decision"] == "promote" and verdict["warnings"] == record["warnings"]
+
+
+def test_grouped_weighted_record_validates(tmp_path: Path, validator) -> None:
+    ctx, y = sliced_context()
+    gate = QualityGate.from_marker(("accuracy",), {"min_delta": -0.5}, 0.05)
+    ctx = GateContext(ctx.node_id, gate, 9, 200, "bca", ctx.models, ctx.datasets)
+    ctx.compare(lambda model: model, y, sample_weight=np.ones(len(y)), groups=np.arange(len(y)) // 3)
+    record = ctx.record()
+    assert record["grouped"] is True and record["weighted"] is True and record["units"] == 140
+    assert record["cross_check"] is None and record["slices"] is None and record["slice_gap"] is None
+    assert errors(validator, collected_verdict(tmp_path, (record, "passed"))) == []
+
+
+def test_inconclusive_gate_and_underpowered_reason_validate(tmp_path: Path, validator) -> None:
+    # 200 examples; the candidate alone is right on 6, the baseline alone on 2: too few to tell +0.02 from 0
+    y = np.tile([0, 1], 100)
+    candidate, baseline = y.copy(), y.copy()
+    baseline[:6] = 1 - y[:6]
+    candidate[6:8] = 1 - y[6:8]
+    gate = QualityGate.from_marker(("accuracy",), {"min_delta": 0}, 0.05)
+    ctx = GateContext("t.py::test_superior", gate, 4, 500, "percentile", _Models(candidate, baseline), None)
+    with pytest.raises(GateFailed, match="inconclusive"):
+        ctx.compare(lambda model: model, y)
+    record = ctx.record()
+    assert record["underpowered"] is True
+    verdict = collected_verdict(tmp_path, (record, "failed"))
+    assert errors(validator, verdict) == []
+    [entry] = verdict["gates"]
+    assert entry["outcome"] == "inconclusive" and entry["passed"] is False
+    assert verdict["decision"] == "block" and [r["code"] for r in verdict["reasons"]] == ["underpowered"]
+    assert "would decide it" in verdict["reasons"][0]["message"]
+    [row] = summary_lines(verdict, None)[1:2]
+    assert row.startswith("t.py::test_superior") and row.endswith("INCONCLUSIVE")
+
+
+@pytest.fixture(scope="module")
+def full_verdict(tmp_path_factory) -> dict:
+    ctx, y = sliced_context()
+    ctx.compare(lambda model: model, y, dataset="holdout")
+    return collected_verdict(tmp_path_factory.mktemp("full"), (ctx.record(), "passed"))
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda g: g.update(engine="gpu"),
+        lambda g: g.update(underpowered="yes"),
+        lambda g: g.update(units=-1),
+        lambda g: g.update(grouped=None),
+        lambda g: g.update(mde="0.1"),
+        lambda g: g.update(warnings="one note"),
+        lambda g: g.update(outcome="underpowered"),
+        lambda g: g["cross_check"].update(method="wilcoxon"),
+        lambda g: g["cross_check"].pop("agrees"),
+        lambda g: g["cross_check"].update(extra=1),
+        lambda g: g["slices"][0].update(value=None),
+        lambda g: g["slices"][0].pop("skipped"),
+        lambda g: g["slices"][0]["ci"].update(method="normal"),
+        lambda g: g["slice_gap"].update(slices=1),
+        lambda g: g["slice_gap"].pop("max"),
+    ],
+    ids=["engine", "underpowered", "units", "grouped", "mde", "warnings", "outcome", "cross-check-method", "cross-check-agrees",
+         "cross-check-extra", "slice-value", "slice-skipped", "slice-ci-method", "gap-slices", "gap-max"],
+)
+def test_schema_rejects_malformed_new_gate_fields(full_verdict, validator, mutate) -> None:
+    verdict = json.loads(json.dumps(full_verdict))
+    assert errors(validator, verdict) == []
+    mutate(verdict["gates"][0])
+    assert errors(validator, verdict)
+
+
+@pytest.mark.parametrize("engine", ["multinomial", "index", "rank", "custom"])
+def test_schema_accepts_every_engine(full_verdict, validator, engine) -> None:
+    verdict = json.loads(json.dumps(full_verdict))
+    verdict["gates"][0]["engine"] = engine
+    assert errors(validator, verdict) == []
 
 
 # --- writing -----------------------------------------------------------------------------------
