@@ -303,7 +303,7 @@ def _sum_replicates(metric: SumMetric, cand: SumPrepared, base: SumPrepared, gro
         sums, path, jack_rows = _multinomial_sums(distinct, multiplicity, engine), "multinomial", distinct
     else:
         sums, path, jack_rows, multiplicity = _index_sums(stats, engine), "index", stats, None
-    leave_one_out = stats.sum(axis=0) - jack_rows
+    leave_one_out = _leave_one_out_sums(jack_rows, multiplicity)
     return Replicates(
         metric.combine(sums[:, :split]),
         metric.combine(sums[:, split:]),
@@ -312,6 +312,22 @@ def _sum_replicates(metric: SumMetric, cand: SumPrepared, base: SumPrepared, gro
         multiplicity,
         path,
     )
+
+
+def _leave_one_out_sums(rows: np.ndarray, multiplicity: np.ndarray | None) -> np.ndarray:
+    """Column sums without one unit of each row, from prefix and suffix sums.
+
+    ``total - row`` would cancel catastrophically next to one huge term (a MAPE target of 0
+    contributes 1/eps): sums that never contained the removed term stay exact.
+    """
+    import numpy as np
+
+    weighted = rows if multiplicity is None else rows * multiplicity[:, None]
+    before, after = np.zeros_like(weighted), np.zeros_like(weighted)
+    np.cumsum(weighted[:-1], axis=0, out=before[1:])
+    np.cumsum(weighted[:0:-1], axis=0, out=after[-2::-1])
+    others = before + after
+    return others if multiplicity is None else others + (multiplicity[:, None] - 1) * rows
 
 
 def _per_unit(prepared: SumPrepared, grouping: Any) -> np.ndarray:
@@ -515,6 +531,8 @@ def _acceleration(jackknife: np.ndarray, multiplicity: np.ndarray | None) -> flo
 
     if not np.all(np.isfinite(jackknife)):
         return math.nan
+    if np.ptp(jackknife) == 0:  # no spread: rounding in the mean must not fake a skew
+        return 0.0
     weights = np.ones(len(jackknife)) if multiplicity is None else multiplicity
     spread = np.average(jackknife, weights=weights) - jackknife
     denominator = 6.0 * np.sum(weights * spread**2) ** 1.5

@@ -360,19 +360,31 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / denominator, 0.0)
 
 
+def _class_average(scores: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """The macro average over the classes a resample has (in labels or predictions), as
+    scikit-learn's label set would be; a binary metric's single column is kept as is."""
+    import numpy as np
+
+    if scores.shape[1] == 1:
+        return scores[:, 0]
+    present = (predicted + actual) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present, scores, 0.0).sum(axis=1) / present.sum(axis=1)
+
+
 def _precision(sums: np.ndarray) -> np.ndarray:
-    true_positive, predicted, _ = _split_counts(sums)
-    return _safe_divide(true_positive, predicted).mean(axis=1)
+    true_positive, predicted, actual = _split_counts(sums)
+    return _class_average(_safe_divide(true_positive, predicted), predicted, actual)
 
 
 def _recall(sums: np.ndarray) -> np.ndarray:
-    true_positive, _, actual = _split_counts(sums)
-    return _safe_divide(true_positive, actual).mean(axis=1)
+    true_positive, predicted, actual = _split_counts(sums)
+    return _class_average(_safe_divide(true_positive, actual), predicted, actual)
 
 
 def _f1(sums: np.ndarray) -> np.ndarray:
     true_positive, predicted, actual = _split_counts(sums)
-    return _safe_divide(2 * true_positive, predicted + actual).mean(axis=1)
+    return _class_average(_safe_divide(2 * true_positive, predicted + actual), predicted, actual)
 
 
 def _balanced_accuracy(sums: np.ndarray) -> np.ndarray:
