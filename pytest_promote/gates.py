@@ -25,6 +25,7 @@ __all__ = [
     "GateNamespace",
     "gate",
     "GateFailed",
+    "GateInconclusive",
     "PromoteWarning",
     "QualityGate",
     "Failure",
@@ -44,6 +45,12 @@ class GateFailed(PromoteError):
     """A blocking gate's rule did not hold."""
 
     code = "gate_failed"
+
+
+class GateInconclusive(GateFailed):
+    """A blocking gate could not decide: its interval was too wide (it blocks all the same)."""
+
+    code = "underpowered"
 
 
 class GateNamespace:
@@ -330,7 +337,7 @@ class GateContext:
         if self.failures:
             message = self.failure_message()
             if self.gate.severity == "block":
-                raise GateFailed(message)
+                raise (GateInconclusive if outcome == "inconclusive" else GateFailed)(message)
             warnings.warn(PromoteWarning(f"warn-only gate failed: {message}"), stacklevel=2)
         return self.result
 

@@ -237,6 +237,38 @@ class Project:
     def write_dataset(self, relative: str, fmt: str) -> str:
         return self.write_bytes(relative, self.artifacts.dataset_bytes(fmt))
 
+    def write_table(
+        self, relative: str, *, rows: Any = None, labels: Any = None, extra_columns: dict[str, Any] | None = None
+    ) -> str:
+        """A CSV of hold-out rows ``rows`` (default: all, in order): ``f0..f7``, ``label`` (or ``labels``), then
+        ``extra_columns`` ({name: one value per written row}, e.g. a slice or query-id column). Returns its sha256."""
+        import numpy as np
+
+        index = np.arange(len(self.artifacts.y)) if rows is None else np.asarray(rows)
+        X = self.artifacts.X[index]
+        y = self.artifacts.y[index] if labels is None else np.asarray(labels)
+        extra = {name: list(values) for name, values in (extra_columns or {}).items()}
+        for name, values in extra.items():
+            assert len(values) == len(index), f"column {name}: {len(values)} values for {len(index)} rows"
+        lines = [",".join([*FEATURES, "label", *extra])]
+        for i, (row, label) in enumerate(zip(X, y)):
+            lines.append(",".join([*(repr(float(v)) for v in row), str(int(label)), *(str(values[i]) for values in extra.values())]))
+        return self.write_bytes(relative, ("\n".join(lines) + "\n").encode())
+
+    def update_config(self, overrides: dict) -> Path:
+        """Deep-merge ``overrides`` into the current ``promote.yaml`` (a ``None`` value deletes a key)."""
+        current = yaml.safe_load(self.config_path.read_text())
+        return self.write_config(_merge(current, overrides))
+
+    def use_table(self, name: str, relative: str, **table: Any) -> str:
+        """``write_table`` and configure it as dataset ``name`` (pinned, features ``f0..f7``: extra columns are not
+        features). Call again after changing the rows to re-pin. Returns its sha256."""
+        sha = self.write_table(relative, **table)
+        spec = {"path": relative, "target": "label", "features": list(FEATURES), "sha256": sha}
+        self.update_config({"datasets": {name: None}})  # replace, not merge
+        self.update_config({"datasets": {name: spec}})
+        return sha
+
     def write_config(self, config: dict | None = None, *, extra_yaml: str = "", path: Path | None = None) -> Path:
         target = path or self.config_path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -353,3 +385,4 @@ class _Helpers:
     sha256_bytes = staticmethod(sha256_bytes)
     sha256_path = staticmethod(sha256_path)
     ACCURACY_GATE = ACCURACY_GATE
+    FEATURES = FEATURES
