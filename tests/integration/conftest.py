@@ -23,6 +23,7 @@ subprocess run about a second cheaper; tests whose subject is not the model use 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import hashlib
 import io
 import json
@@ -40,6 +41,13 @@ N_FEATURES = 8
 FEATURES = [f"f{i}" for i in range(N_FEATURES)]
 
 QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:randomly", "-p", "no:cacheprovider")
+
+XDIST = ("-p", "xdist", "-n", "2")
+#: parametrise a test over a serial run and a two-worker pytest-xdist run
+MODES = [
+    pytest.param((), id="serial"),
+    pytest.param(XDIST, id="xdist-2", marks=pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="needs pytest-xdist")),
+]
 
 TEST_HEADER = "import pytest\nfrom pytest_promote import gate\n\n"
 
@@ -289,6 +297,20 @@ class Project:
 
     def verdict(self, path: Path | None = None) -> dict:
         return json.loads((path or self.verdict_path).read_text())
+
+    def promote_in_mode(self, mode: tuple[str, ...]) -> tuple[pytest.RunResult, dict]:
+        """``pytest --promote`` plus ``mode``; under xdist, also serially: both verdicts must agree bit for bit."""
+        result = self.run("--promote", *mode)
+        verdict = self.verdict()
+        if mode:
+            result.stdout.fnmatch_lines(["*2 workers*"])
+            serial = self.run("--promote")
+            serial_verdict = self.verdict()
+            assert serial.ret == result.ret
+            for key in ("decision", "gates", "warnings"):
+                assert serial_verdict[key] == verdict[key], key
+            assert sorted(map(str, serial_verdict["reasons"])) == sorted(map(str, verdict["reasons"]))
+        return result, verdict
 
 
 @pytest.fixture

@@ -5,15 +5,9 @@ against the shipped schema, serially and under ``-n 2`` with identical numbers."
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-XDIST = ("-p", "xdist", "-n", "2")
-MODES = [
-    pytest.param((), id="serial"),
-    pytest.param(XDIST, id="xdist-2", marks=pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="needs pytest-xdist")),
-]
+from .conftest import MODES
 
 TESTS = """
 @gate.quality("accuracy", min_delta=0)
@@ -40,25 +34,12 @@ def test_accuracy_floor(promote, dataset):
 EXPECTED_METHOD = {"test_accuracy": "mcnemar_exact", "test_auc": "delong", "test_log_loss": "paired_t"}
 
 
-def run(project, mode: tuple) -> tuple[pytest.RunResult, dict]:
-    """Run in ``mode``; under xdist, also serially, and the two verdicts' gates must be identical."""
-    result = project.run("--promote", *mode)
-    verdict = project.verdict()
-    if mode:
-        result.stdout.fnmatch_lines(["*2 workers*"])
-        serial = project.run("--promote")
-        assert serial.ret == result.ret
-        serial_verdict = project.verdict()
-        assert serial_verdict["gates"] == verdict["gates"]
-        assert serial_verdict["warnings"] == verdict["warnings"]
-    return result, verdict
-
 
 @pytest.mark.parametrize("mode", MODES)
 def test_cross_checks_agree_on_a_clear_improvement(make_project, helpers, verdict_validator, mode):
     project = make_project(models="toy", candidate="good", baseline="weak", tests=TESTS)
 
-    result, verdict = run(project, mode)
+    result, verdict = project.promote_in_mode(mode)
 
     assert result.ret == 0, result.stdout.str()
     verdict_validator.validate(verdict)
@@ -87,7 +68,7 @@ def test_cross_checks_agree_on_a_clear_improvement(make_project, helpers, verdic
 def test_cross_checks_agree_on_a_clear_regression(make_project, helpers, verdict_validator, mode):
     project = make_project(models="toy", candidate="weak", baseline="good", tests=TESTS)
 
-    result, verdict = run(project, mode)
+    result, verdict = project.promote_in_mode(mode)
 
     assert result.ret == 1
     verdict_validator.validate(verdict)

@@ -10,18 +10,13 @@ overall, clearly worse in one region.
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
+from .conftest import MODES
+
 ISLAND = 20
 REGIONS = ("east", "island", "north", "south")  # sorted: the verdict lists slices in this order
-XDIST = ("-p", "xdist", "-n", "2")
-MODES = [
-    pytest.param((), id="serial"),
-    pytest.param(XDIST, id="xdist-2", marks=pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="needs pytest-xdist")),
-]
 
 TESTS = """
 @gate.quality("accuracy", min_delta=0, slice_by="region")
@@ -75,20 +70,6 @@ def regional_project(make_project, **options):
     return project
 
 
-def run(project, mode: tuple) -> tuple[pytest.RunResult, dict]:
-    """Run in ``mode``; under xdist, also serially, and the two verdicts' gates must be identical."""
-    result = project.run("--promote", *mode)
-    verdict = project.verdict()
-    if mode:
-        result.stdout.fnmatch_lines(["*2 workers*"])
-        serial = project.run("--promote")
-        serial_verdict = project.verdict()
-        assert serial.ret == result.ret
-        assert serial_verdict["decision"] == verdict["decision"]
-        assert sorted(map(str, serial_verdict["reasons"])) == sorted(map(str, verdict["reasons"]))
-        assert serial_verdict["gates"] == verdict["gates"]  # numbers, slices and gaps bit for bit
-    return result, verdict
-
 
 def by_value(entry: dict) -> dict:
     return {piece["value"]: piece for piece in entry["slices"]}
@@ -100,7 +81,7 @@ def test_regression_in_one_region_blocks(make_project, helpers, mode):
     region, south = regions(project.artifacts)
 
     # phase 1: the good candidate beats the weak baseline in every region, and evenly
-    result, verdict = run(project, mode)
+    result, verdict = project.promote_in_mode(mode)
 
     assert result.ret == 0, result.stdout.str()
     assert verdict["decision"] == "promote" and verdict["reasons"] == []
@@ -129,7 +110,7 @@ def test_regression_in_one_region_blocks(make_project, helpers, mode):
     (project.path / "regional.py").write_text(SOUTH_BLIND.format(south=south))
     project.update_config({"models": {"candidate": {"path": None, "sha256": None, "loader": "regional:load_candidate"}}})
 
-    result, verdict = run(project, mode)
+    result, verdict = project.promote_in_mode(mode)
 
     assert result.ret == 1, result.stdout.str()
     assert verdict["decision"] == "block"
