@@ -59,6 +59,14 @@ def test_accuracy(promote, dataset):
     promote.compare(lambda model: model.predict(data.X), data.y, dataset="holdout")
 """
 
+#: a superiority gate on log loss (lower is better: the delta's sign is flipped)
+LOG_LOSS_GATE = """
+@gate.quality("log_loss", min_delta=0)
+def test_log_loss(promote, dataset):
+    data = dataset("holdout")
+    promote.compare(lambda model: model.predict_proba(data.X), data.y, dataset="holdout")
+"""
+
 
 TOY_MODULE = '''\
 """Tiny deterministic models (pytest-promote integration tests)."""

@@ -8,6 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
+from .conftest import ACCURACY_GATE, LOG_LOSS_GATE
+
 PROBA = "model.predict_proba(data.X)"
 
 
@@ -107,17 +109,7 @@ def test_ranking_metric_without_groups_is_bad_input(make_project, helpers):
     assert "ndcg@5 is a ranking metric: pass groups=query_ids to compare()" in message
 
 
-ENGINE_GATES = """
-@gate.quality("accuracy", min_delta=0)
-def test_accuracy(promote, dataset):
-    data = dataset("holdout")
-    promote.compare(lambda model: model.predict(data.X), data.y, dataset="holdout")
-
-@gate.quality("log_loss", min_delta=0)
-def test_log_loss(promote, dataset):
-    data = dataset("holdout")
-    promote.compare(lambda model: model.predict_proba(data.X), data.y, dataset="holdout")
-
+ENGINE_GATES = ACCURACY_GATE + LOG_LOSS_GATE + """
 @gate.quality("roc_auc", min_delta=0)
 def test_auc(promote, dataset):
     data = dataset("holdout")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import ACCURACY_GATE, LOG_LOSS_GATE
+
 pytest.importorskip("xdist")
 
-FILE_A = """
-@gate.quality("accuracy", min_delta=0)
-def test_accuracy(promote, dataset):
-    data = dataset("holdout")
-    promote.compare(lambda model: model.predict(data.X), data.y, dataset="holdout")
-
-@gate.quality("log_loss", min_delta=0)
-def test_log_loss(promote, dataset):
-    data = dataset("holdout")
-    promote.compare(lambda model: model.predict_proba(data.X), data.y, dataset="holdout")
-"""
+FILE_A = ACCURACY_GATE + LOG_LOSS_GATE
 
 FILE_B = """
 @gate.quality("roc_auc", threshold=THRESHOLD)
