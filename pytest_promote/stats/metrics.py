@@ -112,7 +112,6 @@ class RankMetric:
     from_counts: Callable[[RankPrepared, np.ndarray, np.ndarray], np.ndarray]  # (R, n_neg), (R, n_pos) -> R
     jackknife_values: Callable[[RankPrepared], np.ndarray]  # leave-one-row-out values
     cross_check: str | None = None  # "delong"
-    needs_groups: bool = False
 
     def prepare(self, y: np.ndarray, pred: Any, role: str, weight: np.ndarray | None, groups: Groups) -> RankPrepared:
         import numpy as np
@@ -151,7 +150,6 @@ class CustomMetric:
     fn: Callable[..., float]
     higher_is_better: bool
     cross_check: str | None = None
-    needs_groups: bool = False
 
     @property
     def name(self) -> str:
