@@ -327,13 +327,20 @@ class GateContext:
         for caught_warning in caught:
             if issubclass(caught_warning.category, PromoteWarning):
                 self.notes.append(f"{self.node_id}: {caught_warning.message}")
-                warnings.warn(PromoteWarning(self.notes[-1]), stacklevel=2)
             else:  # not ours to judge: pass it on untouched (a metric's or a library's warning)
                 warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename, caught_warning.lineno)
+        if self.gate.slice_by is not None and not any(piece.result is not None for piece in slices):
+            # the per-slice rule held vacuously: say so rather than let it look checked
+            self.notes.append(
+                f"{self.node_id}: no {self.gate.slice_by} slice has >= {self.gate.min_slice_size} rows; "
+                "the rule was checked on the whole set only"
+            )
         self.failures = self._all_failures(stats, slices, gap)
         outcome = "passed" if not self.failures else ("inconclusive" if all(f.underpowered for f in self.failures) else "failed")
         self.result = GateResult(stats, outcome, self.gate.rule, tuple(slices), gap)
         self._note_cross_check_disagreement()
+        for note in self.notes:  # each note once, in the test's output as in the verdict
+            warnings.warn(PromoteWarning(note), stacklevel=2)
         if self.failures:
             message = self.failure_message()
             if self.gate.severity == "block":
@@ -365,17 +372,15 @@ class GateContext:
         return failures
 
     def _note_cross_check_disagreement(self) -> None:
-        check = self.result.stats.cross_check
-        verdict = None if check is None else self.gate.cross_check_passes(check)
-        if verdict is None:
+        record = self._cross_check_record()
+        if record is None or record["agrees"] is not False:
             return
-        bootstrap_passes = self.result.stats.low > self.gate.min_delta
-        if verdict != bootstrap_passes:
-            self.notes.append(
-                f"{self.node_id}: the bootstrap and the {check.method} cross-check disagree on the delta rule: bootstrap "
-                f"{'passes' if bootstrap_passes else 'fails'} with lower bound {_fmt(self.result.stats.low)}, {check.method} "
-                f"{'passes' if verdict else 'fails'} with lower bound {_fmt(check.low)}"
-            )
+        stats, method = self.result.stats, record["method"]
+        self.notes.append(
+            f"{self.node_id}: the bootstrap and the {method} cross-check disagree on the delta rule: bootstrap "
+            f"{'fails' if record['passes'] else 'passes'} with lower bound {_fmt(stats.low)}, {method} "
+            f"{'passes' if record['passes'] else 'fails'} with lower bound {_fmt(stats.cross_check.low)}"
+        )
 
     def failure_message(self) -> str:
         stats = self.result.stats

@@ -897,3 +897,13 @@ def test_underpowered_slice_advice_counts_the_slice_not_the_whole_set(monkeypatc
     assert ctx.result.outcome == "inconclusive"
     advised, now = map(int, re.search(r"about (\d+) \w+ \(now (\d+)\)", str(info.value)).groups())
     assert advised > now, str(info.value)
+
+
+def test_no_slice_large_enough_is_a_warning_not_a_silent_pass() -> None:
+    y, good, bad, dataset = sliced_data()
+    g = QualityGate("accuracy", 0.0, None, 0.05, "block", True, slice_by="region", min_slice_size=350)
+    ctx = sliced_context(g, good, bad, dataset)
+    with pytest.warns(PromoteWarning):
+        res = ctx.compare(lambda m: m, y, dataset="holdout")
+    assert res.passed and all(piece.result is None for piece in res.slices)
+    assert ctx.record()["warnings"] == ["t.py::test_sliced: no region slice has >= 350 rows; the rule was checked on the whole set only"]
