@@ -448,7 +448,8 @@ def test_cross_check_disagreement_becomes_a_record_warning(monkeypatch) -> None:
     # the bootstrap's lower bound (0.001) passes delta > 0; the closed form's (-0.002) does not
     stats = result(low=0.001, cross_check=mcnemar(-0.002))
     ctx = crafted_context(monkeypatch, quality(min_delta=0), stats, node_id="t.py::test_acc")
-    res = compare_crafted(ctx)
+    with pytest.warns(PromoteWarning, match="cross-check disagree on the delta rule"):
+        res = compare_crafted(ctx)
     assert res.outcome == "passed"  # the bootstrap decides; the cross-check only warns
     record = ctx.record()
     assert record["cross_check"] == {
@@ -463,7 +464,7 @@ def test_cross_check_disagreement_becomes_a_record_warning(monkeypatch) -> None:
 def test_cross_check_disagreement_the_other_way(monkeypatch) -> None:
     stats = result(low=-0.001, high=0.04, mde=0.001, cross_check=mcnemar(0.003))
     ctx = crafted_context(monkeypatch, quality(min_delta=0), stats)
-    with pytest.raises(GateFailed):
+    with pytest.raises(GateFailed), pytest.warns(PromoteWarning, match="cross-check disagree"):
         compare_crafted(ctx)
     record = ctx.record()
     assert record["cross_check"]["passes"] is True and record["cross_check"]["agrees"] is False

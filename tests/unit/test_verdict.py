@@ -18,7 +18,7 @@ import pytest
 jsonschema = pytest.importorskip("jsonschema")
 
 from pytest_promote.datasets import Dataset  # noqa: E402
-from pytest_promote.errors import ConfigError  # noqa: E402
+from pytest_promote.errors import ConfigError, PromoteWarning  # noqa: E402
 from pytest_promote.gates import GateContext, GateFailed, QualityGate  # noqa: E402
 from pytest_promote.loaders import pytest_promote_load_model  # noqa: E402
 from pytest_promote.session import PromoteSession, SessionPaths  # noqa: E402
@@ -492,7 +492,8 @@ def test_cross_check_disagreement_warning_validates(tmp_path: Path, validator, m
         return replace(stats, cross_check=CrossCheck("mcnemar_exact", stats.delta, -0.5, 0.5, 0.9, None))
 
     monkeypatch.setattr(gates_module, "paired_bootstrap", with_disagreeing_check)
-    ctx.compare(lambda model: model, y, dataset="holdout")
+    with pytest.warns(PromoteWarning, match="cross-check disagree"):
+        ctx.compare(lambda model: model, y, dataset="holdout")
     record = ctx.record()
     assert record["cross_check"]["agrees"] is False and len(record["warnings"]) == 1
     verdict = collected_verdict(tmp_path, (record, "passed"))
