@@ -6,6 +6,7 @@
 Writes, relative to this file:
 
     data/holdout.csv       hold-out set (f0..f19, label), never seen in training
+    golden/cases.jsonl     24 golden cases: clear-cut hold-out rows and their labels
     models/baseline.pkl    "production" model: StandardScaler + LogisticRegression
     models/candidate.pkl   the model that wants to be released
     promote.yaml           only its sha256 pins are rewritten, in place
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import pickle
 import re
 from pathlib import Path
@@ -50,6 +52,8 @@ DATA_PARAMS = dict(
 )
 HOLDOUT_FRACTION = 1 / 3  # 8000 training rows, 4000 hold-out rows
 SPLIT_SEED = 7
+GOLDEN_PER_CLASS = 12
+GOLDEN_CONFIDENCE = 0.97
 
 
 def make_data():
@@ -82,6 +86,21 @@ def write_holdout_csv(path: Path, X: np.ndarray, y: np.ndarray) -> None:
     lines = [",".join([f"f{i}" for i in range(X.shape[1])] + ["label"])]
     for row, label in zip(X, y):
         lines.append(",".join(format(float(v), ".17g") for v in row) + f",{int(label)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+
+
+def write_golden(path: Path, X: np.ndarray, y: np.ndarray, reference) -> None:
+    """Golden cases any acceptable model must get right: rows the production
+    (reference) model classifies correctly with probability >= GOLDEN_CONFIDENCE,
+    the first GOLDEN_PER_CLASS of each class. Chosen without the candidate, so the
+    cases do not flatter it. Expected output: the label, as `predict` returns it."""
+    proba = reference.predict_proba(X)
+    confident = np.flatnonzero((proba.max(axis=1) >= GOLDEN_CONFIDENCE) & (proba.argmax(axis=1) == y))
+    chosen = sorted(np.concatenate([confident[y[confident] == label][:GOLDEN_PER_CLASS] for label in (0, 1)]))
+    lines = [
+        json.dumps({"id": f"holdout-{i}", "input": [[float(v) for v in X[i]]], "expected": [int(y[i])]})
+        for i in chosen
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
 
 
@@ -139,6 +158,7 @@ def train(candidate_kind: str = "gbm", root: Path = Path(__file__).parent) -> di
 
     (root / "models").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "golden").mkdir(parents=True, exist_ok=True)
     paths = {
         "candidate": root / "models" / "candidate.pkl",
         "baseline": root / "models" / "baseline.pkl",
@@ -147,6 +167,7 @@ def train(candidate_kind: str = "gbm", root: Path = Path(__file__).parent) -> di
     write_pickle(paths["candidate"], candidate)
     write_pickle(paths["baseline"], baseline)
     write_holdout_csv(paths["holdout"], X_hold, y_hold)
+    write_golden(root / "golden" / "cases.jsonl", X_hold, y_hold, baseline)
 
     hashes = {name: sha256_of(p) for name, p in paths.items()}
     rewrite_pins(

@@ -9,7 +9,9 @@ __all__ = [
     "DatasetError",
     "MetricInputError",
     "GateUsageError",
+    "RegistryError",
     "PromoteWarning",
+    "GoldenError",
 ]
 
 
@@ -54,6 +56,19 @@ class GateUsageError(PromoteError):
     """A gate marker or the gate API was used wrongly."""
 
     code = "gate_error"
+
+
+class GoldenError(PromoteError):
+    """A golden file is missing or malformed, or a golden case could not be run or stored."""
+
+    code = "golden_error"
+
+
+class RegistryError(PromoteError):
+    """The model registry cannot do what was asked: unknown model, alias or version, an
+    invalid name, a missing or corrupted artifact, an unreadable registry database."""
+
+    code = "registry_error"
 
 
 class PromoteWarning(UserWarning):

@@ -33,9 +33,10 @@ class LoadedModel:
     source: str
     sha256: str | None
     warning: str | None = None
+    size_bytes: int | None = None  # the artifact's size: the file, or a loader-made model's pickle
 
     def identity(self) -> dict:
-        return {"source": self.source, "sha256": self.sha256}
+        return {"source": self.source, "sha256": self.sha256, "size_bytes": self.size_bytes}
 
 
 class ModelStore:
@@ -83,21 +84,21 @@ class ModelStore:
                 "a plugin can add formats through the pytest_promote_load_model hook)"
             )
         if spec.path is not None:
-            return LoadedModel(model, role, spec.source, digest)
+            return LoadedModel(model, role, spec.source, digest, size_bytes=spec.path.stat().st_size)
         return _loader_made(model, spec)
 
 
 def _loader_made(model: Any, spec: ModelSpec) -> LoadedModel:
     """A loader's model is identified by the sha256 of its pickled bytes, when it pickles."""
     try:
-        digest = hashlib.sha256(pickle.dumps(model, protocol=5)).hexdigest()
+        pickled = pickle.dumps(model, protocol=5)
     except Exception as exc:  # unpicklable models exist (open handles, lambdas); say so, don't fail
         warning = (
             f"models.{spec.role}: the model from {spec.source} cannot be pickled ({type(exc).__name__}), "
             "so the verdict cannot record its sha256"
         )
         return LoadedModel(model, spec.role, spec.source, None, warning)
-    return LoadedModel(model, spec.role, spec.source, digest)
+    return LoadedModel(model, spec.role, spec.source, hashlib.sha256(pickled).hexdigest(), size_bytes=len(pickled))
 
 
 @hookimpl(trylast=True)

@@ -21,6 +21,12 @@ _MARKER_HELP = {
     "gate_quality": "gate_quality(metric, *, min_delta=None, threshold=None, alpha=None, severity='block', method=None, "
     "higher_is_better=None, slice_by=None, min_slice_size=100, max_slice_gap=None): "
     "a promotion gate comparing candidate and baseline on a quality metric (pytest-promote)",
+    "gate_latency": "gate_latency(percentile=95, *, budget_ms=None, max_ratio=None, samples=200, warmup=20, alpha=None, "
+    "severity='block'): a promotion gate timing candidate and baseline interleaved (pytest-promote)",
+    "gate_cost": "gate_cost(*, max_ratio=None, budget=None, severity='block'): a promotion gate on peak memory or a "
+    "recorded cost figure (pytest-promote)",
+    "gate_golden": "gate_golden(path, *, atol=1e-08, rtol=1e-05, severity='block'): a promotion gate checking the "
+    "candidate against a JSONL file of golden cases (pytest-promote)",
 }
 
 
@@ -66,8 +72,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where to write the verdict JSON (default: 'verdict' in the config, else promote-verdict.json in the rootdir; "
         "ini: promote_verdict)",
     )
+    group.addoption(
+        "--promote-update-golden",
+        action="store_true",
+        default=None,
+        help="golden gates rewrite their files' expected outputs from the candidate; the run blocks (golden_updated) "
+        "until the files are reviewed and re-run (ini: promote_update_golden)",
+    )
     parser.addini("promote_config", help="the promote config file, relative to the ini file", default=None)
     parser.addini("promote_verdict", help="where to write the verdict JSON, relative to the ini file", default=None)
+    parser.addini("promote_update_golden", type="bool", help="like --promote-update-golden", default=False)
 
 
 def _resolve(config: pytest.Config, option: str, ini: str) -> Path | None:
@@ -98,10 +112,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker_help)
     if not config.pluginmanager.is_registered(loaders):
         config.pluginmanager.register(loaders, "promote-builtin-loaders")
+    update_golden = config.getoption("promote_update_golden")
+    if update_golden and not _promoting(config):
+        raise pytest.UsageError("--promote-update-golden rewrites golden files from the candidate; it needs --promote")
+    update_golden = config.getini("promote_update_golden") if update_golden is None else update_golden
     paths = SessionPaths(
         rootdir=config.rootpath,
         config=_resolve(config, "promote_config", "promote_config") or config.rootpath / CONFIG_FILENAME,
         verdict_override=_resolve(config, "promote_verdict", "promote_verdict"),
+        update_golden=bool(update_golden),
     )
     session = PromoteSession(
         paths,
@@ -154,15 +173,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = _gate_marker(item)
     if marker is not None and _promoting(item.config):
         session = item.config.stash[session_key]
-        item.stash[context_key] = session.gate_context(item.nodeid, marker.args, marker.kwargs)
+        item.stash[context_key] = session.gate_context(item.nodeid, marker.name, marker.args, marker.kwargs, item.path)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     result = yield
     context = item.stash.get(context_key, None)
-    if context is not None and context.result is None:
-        raise GateUsageError(f"{item.nodeid}: the gate measured nothing: call promote.compare(...) exactly once")
+    if context is not None and not context.measured:
+        raise context.nothing_measured()
     return result
 
 
@@ -220,10 +239,15 @@ def dataset(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture
 def promote(request: pytest.FixtureRequest) -> GateContext:
-    """The current gate's context: ``promote.compare(predict, y_true, *, dataset=None, sample_weight=None, groups=None)``."""
+    """The current gate's context: ``promote.compare(...)`` in a quality gate, ``promote.time(...)`` in a latency
+    gate, ``promote.measure(...)``/``promote.record_cost(...)`` in a cost gate, ``promote.check_golden(...)`` in a
+    golden gate."""
     context = request.node.stash.get(context_key, None)
     if context is None:
-        raise GateUsageError(f"{request.node.nodeid}: the promote fixture belongs to gate tests; mark the test with @gate.quality(...)")
+        raise GateUsageError(
+            f"{request.node.nodeid}: the promote fixture belongs to gate tests; mark the test with @gate.quality(...), "
+            "@gate.latency(...), @gate.cost(...) or @gate.golden(...)"
+        )
     return context
 
 

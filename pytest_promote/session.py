@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from .config import ModelSpec, PromoteConfig, configured_verdict, load_config, sha256_file
 from .datasets import DatasetStore
 from .errors import ConfigError
-from .gates import GateContext, QualityGate, gate_seed
+from .gates import GATE_KINDS, CostContext, GateContext, GoldenContext, LatencyContext, QualityContext, gate_seed
 from .loaders import ModelStore
 from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, write_verdict
 
@@ -27,6 +27,7 @@ class SessionPaths:
     rootdir: Path
     config: Path
     verdict_override: Path | None = None  # from --promote-verdict or the ini key
+    update_golden: bool = False  # --promote-update-golden: golden gates rewrite their files
 
 
 class PromoteSession:
@@ -97,19 +98,30 @@ class PromoteSession:
             raise
         remove_stale_verdict(self.verdict_path)
 
-    def gate_context(self, node_id: str, args: tuple, kwargs: Mapping[str, Any]) -> GateContext:
+    def gate_context(self, node_id: str, marker_name: str, args: tuple, kwargs: Mapping[str, Any], test_file: Path) -> GateContext:
+        """The ``promote`` fixture's context for one gate test; GateUsageError for bad marker arguments."""
         config = self.config
-        return GateContext(
-            node_id=node_id,
-            gate=QualityGate.from_marker(args, kwargs, config.alpha),
-            seed=gate_seed(config.seed, node_id),
-            resamples=config.bootstrap.resamples,
-            method=config.bootstrap.method,
-            models=self.models,
-            datasets=self.datasets,
-            memory_budget=config.bootstrap.memory_mb * 1024 * 1024,
-            threads=config.bootstrap.threads,
-        )
+        spec_type, context_type = GATE_KINDS[marker_name]
+        spec = spec_type.from_marker(args, kwargs, config.alpha)
+        seed = gate_seed(config.seed, node_id)
+        if context_type is QualityContext:
+            return QualityContext(
+                node_id=node_id,
+                gate=spec,
+                seed=seed,
+                resamples=config.bootstrap.resamples,
+                method=config.bootstrap.method,
+                models=self.models,
+                datasets=self.datasets,
+                memory_budget=config.bootstrap.memory_mb * 1024 * 1024,
+                threads=config.bootstrap.threads,
+            )
+        if context_type is LatencyContext:
+            return LatencyContext(node_id=node_id, gate=spec, seed=seed, resamples=config.bootstrap.resamples, models=self.models)
+        if context_type is CostContext:
+            return CostContext(node_id=node_id, gate=spec, models=self.models)
+        return GoldenContext(node_id=node_id, gate=spec, models=self.models, test_dir=test_file.parent,
+                             rootdir=self.paths.rootdir, update=self.paths.update_golden)  # fmt: skip
 
     def finish(self, *, interrupted: bool, exit_status: int = 0, internal_error: bool = False) -> dict:
         """Decide, write the verdict atomically, and return it."""
@@ -150,8 +162,9 @@ class PromoteSession:
             if role in reported:
                 models[role] = reported[role]
             else:
-                digest = sha256_file(spec.path) if spec.path is not None and spec.path.is_file() else None
-                models[role] = {"source": spec.source, "sha256": digest}
+                present = spec.path is not None and spec.path.is_file()
+                digest = sha256_file(spec.path) if present else None
+                models[role] = {"source": spec.source, "sha256": digest, "size_bytes": spec.path.stat().st_size if present else None}
         return models
 
     def _envelope(self, config: PromoteConfig | None) -> dict:

@@ -41,6 +41,40 @@ def test_log_loss_not_worse(promote, dataset):
     promote.compare(lambda model: model.predict_proba(holdout.X), holdout.y, dataset="holdout")
 
 
+@gate.latency(95, budget_ms=30)
+def test_single_row_latency_within_budget(promote, dataset):
+    """Serving budget: the candidate's p95 latency for one row is at most 30 ms (upper 95% bound).
+
+    Candidate and baseline are timed interleaved, 200 rounds after 20 warm-up calls.
+    """
+    row = dataset("holdout").X[:1]
+    promote.time(lambda model: model.predict(row))
+
+
+@gate.latency(95, max_ratio=2.0, severity="warn")
+def test_single_row_latency_regression(promote, dataset):
+    """Warn only: the candidate's p95 is at most twice the baseline's.
+
+    Gradient boosting is slower per row than logistic regression; this gate puts the
+    trade-off (better accuracy, slower predictions) in the verdict without blocking.
+    """
+    row = dataset("holdout").X[:1]
+    promote.time(lambda model: model.predict(row))
+
+
+@gate.cost(budget=64 * 2**20)
+def test_batch_peak_memory(promote, dataset):
+    """Peak Python allocation while scoring the whole hold-out set stays under 64 MiB."""
+    holdout = dataset("holdout")
+    promote.measure(lambda model: model.predict_proba(holdout.X), what="peak_memory")
+
+
+@gate.golden("golden/cases.jsonl", atol=0, rtol=0)
+def test_golden_cases(promote):
+    """24 clear-cut hold-out rows (chosen by train.py with the production model) keep their labels."""
+    promote.check_golden(lambda model, inputs: model.predict(inputs))
+
+
 def test_candidate_probabilities_are_valid(candidate, dataset):
     """Ordinary smoke test: predict_proba gives one row per sample, two classes, rows summing to 1."""
     X = dataset("holdout").X[:20]

@@ -9,6 +9,7 @@ from .decision import Decision, Reason, TestCounts, decide, gate_outcome
 from .envelope import collect_envelope
 from .files import dumps, remove_stale_verdict, write_verdict
 from .render import summary_lines
+from .signing import canonical_json, sign_verdict, signing_key_from_env, verdict_digest, verify_signature
 
 __all__ = [
     "SCHEMA_PATH",
@@ -19,12 +20,17 @@ __all__ = [
     "TestPhase",
     "VerdictCollector",
     "assemble",
+    "canonical_json",
     "collect_envelope",
     "decide",
     "dumps",
     "gate_outcome",
     "remove_stale_verdict",
+    "sign_verdict",
+    "signing_key_from_env",
     "summary_lines",
+    "verdict_digest",
+    "verify_signature",
     "write_verdict",
 ]
 

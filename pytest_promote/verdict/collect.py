@@ -55,6 +55,7 @@ class VerdictCollector:
             self._models[role] = {
                 "source": identity["source"],
                 "sha256": None,
+                "size_bytes": None,
                 "unstable": True,
                 "warning": f"the {role} model from {identity['source']} pickles to different bytes in different "
                 "processes, so the verdict cannot record a sha256 for it; pin a model file for a stable identity",
@@ -159,4 +160,6 @@ def assemble(*, decision: str, reasons: list[dict], warnings: list[str], models:
 
 
 def _identity(model: dict | None) -> dict | None:
-    return None if model is None else {"source": model.get("source"), "sha256": model.get("sha256")}
+    if model is None:
+        return None
+    return {"source": model.get("source"), "sha256": model.get("sha256"), "size_bytes": model.get("size_bytes")}

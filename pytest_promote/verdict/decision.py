@@ -40,11 +40,14 @@ def gate_outcome(entry: dict, test_outcome: str) -> str:
     """``passed`` needs a measured, passing result and a test that passed as well.
 
     A measured failure whose interval was merely too wide to decide is ``inconclusive``: it
-    blocks all the same (reason ``underpowered``), with advice on the sample size.
+    blocks all the same (reason ``underpowered``), with advice on the sample size. A golden
+    gate that rewrote its file is ``updated``: it checked nothing, and blocks until reviewed.
     """
     if test_outcome == "skipped":
         return "skipped"
-    measured = entry.get("ci") is not None
+    measured = bool(entry.get("measured"))
+    if measured and (entry.get("golden") or {}).get("updated"):
+        return "updated" if test_outcome == "passed" else "error"
     if measured and not entry.get("passed"):
         # a failed warn-only gate leaves its test passing; if the test failed anyway, that is an error
         if entry.get("severity", "block") == "warn" and test_outcome != "passed":
@@ -73,13 +76,15 @@ def decide(
         if outcome == "passed":
             continue
         detail = entry.get("message") or outcome
-        if severity == "warn" and outcome in ("failed", "inconclusive", "skipped"):
+        if outcome == "updated":  # whatever the severity: a regenerated golden set must be reviewed first
+            found.append(Reason("golden_updated", f"{entry['id']}: {detail}"))
+        elif severity == "warn" and outcome in ("failed", "inconclusive", "skipped"):
             notes.append(f"warn-only gate {entry['id']} {outcome}: {detail}")
         else:
             found.append(Reason(_GATE_REASONS[outcome], f"{entry['id']}: {detail}"))
     if not any(entry.get("severity", "block") == "block" for entry in gates):
         extra = f" (only {len(gates)} warn-only gate(s))" if gates else ""
-        found.append(Reason("no_gates", f"no blocking promotion gate was collected{extra}; mark a test with @gate.quality(...)"))
+        found.append(Reason("no_gates", f"no blocking promotion gate was collected{extra}; mark a test with @gate.quality(...) or another gate"))
     if failed_tests:
         shown = ", ".join(failed_tests[:5]) + (f" and {len(failed_tests) - 5} more" if len(failed_tests) > 5 else "")
         found.append(Reason("test_failed", f"{len(failed_tests)} test(s) failed or errored: {shown}"))

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 __all__ = ["summary_lines"]
 
-_OUTCOME_LABEL = {"passed": "PASS", "failed": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR", "skipped": "SKIP"}
+_OUTCOME_LABEL = {
+    "passed": "PASS", "failed": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR", "skipped": "SKIP", "updated": "UPDATED",
+}  # fmt: skip
 
 
 def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
     rows = [("gate", "metric", "candidate", "baseline", "delta [low, high]", "rule", "result")]
     for gate in verdict["gates"]:
-        ci = gate.get("ci")
-        interval = f"{_num(gate.get('delta'), True)} [{_num(ci['low'], True)}, {_num(ci['high'], True)}]" if ci else "-"
         label = _OUTCOME_LABEL[gate["outcome"]] + (" (warn)" if gate.get("severity") == "warn" and gate["outcome"] != "passed" else "")
-        rows.append(
-            (gate["id"], gate.get("metric") or "-", _candidate(gate), _num(gate.get("baseline")), interval, gate.get("rule") or "-", label)
-        )
+        candidate, baseline, comparison = _CELLS.get(gate["kind"], _quality_cells)(gate)
+        rows.append((gate["id"], gate.get("metric") or "-", candidate, baseline, comparison, gate.get("rule") or "-", label))
     lines = _table(rows) if verdict["gates"] else ["no promotion gates ran"]
     for gate in verdict["gates"]:
         lines.extend(_slice_lines(gate))
+        lines.extend(_latency_lines(gate))
+        lines.extend(_golden_lines(gate))
     lines.append("")
     where = f"  (verdict: {verdict_path})" if verdict_path else ""
     lines.append(f"decision: {verdict['decision'].upper()}{where}")
@@ -45,6 +46,68 @@ def _slice_lines(gate: dict) -> list[str]:
     return lines
 
 
+def _quality_cells(gate: dict) -> tuple[str, str, str]:
+    ci = gate.get("ci")
+    interval = f"{_num(gate.get('delta'), True)} [{_num(ci['low'], True)}, {_num(ci['high'], True)}]" if ci else "-"
+    return _candidate(gate), _num(gate.get("baseline")), interval
+
+
+def _latency_cells(gate: dict) -> tuple[str, str, str]:
+    """Latency compares by ratio: the delta column shows candidate/baseline with its interval."""
+    latency = gate.get("latency")
+    if not latency:
+        return "-", "-", "-"
+    ratio = latency["ratio"]
+    candidate = f"{_ms(gate.get('candidate'))} [<= {_ms(latency['budget_bound_ms'])}]"
+    return candidate, _ms(gate.get("baseline")), f"ratio {_num(ratio['estimate'])} [{_num(ratio['low'])}, {_num(ratio['high'])}]"
+
+
+def _cost_cells(gate: dict) -> tuple[str, str, str]:
+    cost = gate.get("cost")
+    if not cost:
+        return "-", "-", "-"
+    return _amount(gate["candidate"], cost["unit"]), _amount(gate["baseline"], cost["unit"]), f"ratio {_num(cost['ratio'])}"
+
+
+def _golden_cells(gate: dict) -> tuple[str, str, str]:
+    golden = gate.get("golden")
+    if not golden:
+        return "-", "-", "-"
+    if golden["updated"]:
+        return f"{golden['changed']}/{golden['cases']} cases rewritten", "-", "-"
+    return f"{golden['passed']}/{golden['cases']} cases match", "-", "-"
+
+
+_CELLS = {"quality": _quality_cells, "latency": _latency_cells, "cost": _cost_cells, "golden": _golden_cells}
+
+
+def _latency_lines(gate: dict) -> list[str]:
+    """Each model's distribution under a latency gate: what the percentile alone hides."""
+    latency = gate.get("latency")
+    if not latency:
+        return []
+    lines = [f"{gate['id']} latency over {latency['rounds']} interleaved rounds:"]
+    for role in ("candidate", "baseline"):
+        summary = latency[role]
+        throughput = summary.get("throughput_per_s")
+        rate = f", {throughput:,.0f} rows/s" if throughput is not None else ""
+        lines.append(
+            f"  {role}: p50 {_ms(summary['p50_ms'])}, p95 {_ms(summary['p95_ms'])}, p99 {_ms(summary['p99_ms'])}, "
+            f"mean {_ms(summary['mean_ms'])} (sd {_ms(summary['sd_ms'])}), min {_ms(summary['min_ms'])}, "
+            f"{summary['outliers']} outlier(s){rate}"
+        )
+    return lines
+
+
+def _golden_lines(gate: dict) -> list[str]:
+    golden = gate.get("golden")
+    if not golden or not golden["failing_ids"]:
+        return []
+    shown = ", ".join(repr(case) for case in golden["failing_ids"][:20])
+    more = f" and {len(golden['failing_ids']) - 20} more" if len(golden["failing_ids"]) > 20 else ""
+    return [f"{gate['id']} failing golden cases: {shown}{more}"]
+
+
 def _candidate(gate: dict) -> str:
     """A threshold rule judges the candidate's own interval, so show it beside the estimate."""
     own = gate.get("candidate_ci")
@@ -56,6 +119,14 @@ def _candidate(gate: dict) -> str:
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value / 2**20:.4g} MiB" if unit == "bytes" else f"{value:g} {unit}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g} ms"
 
 
 def _num(value: float | None, signed: bool = False) -> str:

@@ -147,12 +147,12 @@ def test_missing_severity_counts_as_blocking() -> None:
 
 # --- gate_outcome() ------------------------------------------------------------------------------
 
-MEASURED_PASS = {"ci": {"low": 0.01}, "passed": True}
-MEASURED_FAIL = {"ci": {"low": -0.01}, "passed": False}
-UNDERPOWERED = {"ci": {"low": -0.01}, "passed": False, "underpowered": True}
+MEASURED_PASS = {"measured": True, "ci": {"low": 0.01}, "passed": True}
+MEASURED_FAIL = {"measured": True, "ci": {"low": -0.01}, "passed": False}
+UNDERPOWERED = {"measured": True, "ci": {"low": -0.01}, "passed": False, "underpowered": True}
 UNDERPOWERED_WARN = {**UNDERPOWERED, "severity": "warn"}
-UNMEASURED = {"ci": None, "passed": False}
-UNMEASURED_UNDERPOWERED = {"ci": None, "passed": False, "underpowered": True}
+UNMEASURED = {"measured": False, "ci": None, "passed": False}
+UNMEASURED_UNDERPOWERED = {"measured": False, "ci": None, "passed": False, "underpowered": True}
 
 
 @pytest.mark.parametrize(
@@ -183,8 +183,8 @@ def test_gate_outcome(record, test_outcome, expected) -> None:
 
 # --- VerdictCollector from synthetic phases ------------------------------------------------------
 
-GATE_PASS = {"id": "t.py::test_gate", "ci": {"low": 0.01}, "passed": True, "severity": "block", "message": None}
-GATE_FAIL = {"id": "t.py::test_gate", "ci": {"low": -0.01}, "passed": False, "severity": "block", "message": "lower bound not above 0"}
+GATE_PASS = {"id": "t.py::test_gate", "measured": True, "ci": {"low": 0.01}, "passed": True, "severity": "block", "message": None}
+GATE_FAIL = {"id": "t.py::test_gate", "measured": True, "ci": {"low": -0.01}, "passed": False, "severity": "block", "message": "lower bound not above 0"}
 
 
 def run(collector: VerdictCollector, node_id: str, setup="passed", call=None, teardown="passed", gate=None, message=None, **kw):
@@ -250,7 +250,7 @@ def test_gate_inconclusive_record_blocks_as_underpowered() -> None:
 
 def test_gate_setup_error() -> None:
     c = VerdictCollector()
-    unmeasured = {**GATE_PASS, "ci": None, "passed": False}
+    unmeasured = {**GATE_PASS, "measured": False, "ci": None, "passed": False}
     run(c, "t.py::test_gate", setup="failed", gate=unmeasured, message="[model_error] models.candidate: not pinned")
     [g] = c.gates()
     assert g["outcome"] == "error" and g["message"] == "[model_error] models.candidate: not pinned"
@@ -258,7 +258,7 @@ def test_gate_setup_error() -> None:
 
 def test_gate_skipped() -> None:
     c = VerdictCollector()
-    run(c, "t.py::test_gate", setup="skipped", gate={**GATE_PASS, "ci": None, "passed": False}, message="needs data")
+    run(c, "t.py::test_gate", setup="skipped", gate={**GATE_PASS, "measured": False, "ci": None, "passed": False}, message="needs data")
     [g] = c.gates()
     assert g["outcome"] == "skipped" and g["message"] == "needs data"
 
@@ -362,4 +362,4 @@ def test_collector_model_warning_becomes_verdict_warning() -> None:
     }
     v = verdict_of(c, models=models)
     assert v["decision"] == "promote" and v["warnings"] == ["cannot be pickled"]
-    assert v["candidate"] == {"source": "loader:m:f", "sha256": None}  # identity only, no warning key
+    assert v["candidate"] == {"source": "loader:m:f", "sha256": None, "size_bytes": None}  # identity only, no warning key

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import pytest_promote.gates as gates_module
+import pytest_promote.gates.quality as gates_module
 from pytest_promote.datasets import Dataset
 from pytest_promote.errors import DatasetError, GateUsageError, MetricInputError, PromoteError
-from pytest_promote.gates import Failure, GateContext, GateFailed, GateResult, PromoteWarning, QualityGate, gate, gate_seed
+from pytest_promote.gates import Failure, QualityContext, GateFailed, GateResult, PromoteWarning, QualityGate, gate, gate_seed
 from pytest_promote.stats import PairedResult
 from pytest_promote.stats.crosscheck import CrossCheck
 from pytest_promote.stats.metrics import CustomMetric
@@ -353,13 +353,13 @@ def test_threshold_failure_is_underpowered_only_when_the_candidate_interval_stra
 # --- outcomes of the gate context on crafted results -------------------------------------------------
 
 
-def crafted_context(monkeypatch, g: QualityGate, stats: PairedResult, node_id="t.py::test_gate") -> GateContext:
+def crafted_context(monkeypatch, g: QualityGate, stats: PairedResult, node_id="t.py::test_gate") -> QualityContext:
     """A context whose comparison returns ``stats``: the outcome logic on chosen numbers."""
     monkeypatch.setattr(gates_module, "paired_bootstrap", lambda *args, **kwargs: stats)
-    return GateContext(node_id, g, 11, 500, "percentile", FakeModels(None, None), FakeDatasets())
+    return QualityContext(node_id, g, 11, 500, "percentile", FakeModels(None, None), FakeDatasets())
 
 
-def compare_crafted(ctx: GateContext) -> GateResult:
+def compare_crafted(ctx: QualityContext) -> GateResult:
     return ctx.compare(lambda model: np.zeros(4), np.zeros(4))
 
 
@@ -530,8 +530,8 @@ def data(n=200, seed=0):
     return y, good, bad
 
 
-def context(g: QualityGate, candidate, baseline, node_id="t.py::test_gate", seed=11) -> GateContext:
-    return GateContext(
+def context(g: QualityGate, candidate, baseline, node_id="t.py::test_gate", seed=11) -> QualityContext:
+    return QualityContext(
         node_id=node_id,
         gate=g,
         seed=seed,
@@ -708,8 +708,8 @@ def sliced_data(n=400, seed=3, bad_region_b=False):
     return y, good, bad, dataset
 
 
-def sliced_context(g: QualityGate, candidate, baseline, dataset: Dataset, node_id="t.py::test_sliced") -> GateContext:
-    return GateContext(node_id, g, 5, 300, "percentile", FakeModels(candidate, baseline), DatasetStore(dataset))
+def sliced_context(g: QualityGate, candidate, baseline, dataset: Dataset, node_id="t.py::test_sliced") -> QualityContext:
+    return QualityContext(node_id, g, 5, 300, "percentile", FakeModels(candidate, baseline), DatasetStore(dataset))
 
 
 def test_slice_by_needs_the_dataset_name() -> None:
@@ -860,7 +860,7 @@ def test_small_sample_warning_names_the_gate_and_lands_in_the_record() -> None:
 def test_custom_metric_gate_compares_with_the_function() -> None:
     y, good, bad = data(n=60)
     g = QualityGate.from_marker((my_error_rate,), {"min_delta": -1, "higher_is_better": False}, 0.05)
-    ctx = GateContext("t.py::test_custom", g, 3, 100, "percentile", FakeModels({"pred": good}, {"pred": bad}), FakeDatasets())
+    ctx = QualityContext("t.py::test_custom", g, 3, 100, "percentile", FakeModels({"pred": good}, {"pred": bad}), FakeDatasets())
     res = ctx.compare(lambda m: m["pred"], y)
     assert res.candidate == my_error_rate(y, good) and res.delta == pytest.approx(my_error_rate(y, bad) - my_error_rate(y, good))
     rec = ctx.record()
@@ -876,7 +876,7 @@ def test_warnings_other_than_promote_warnings_are_not_swallowed() -> None:
 
     y, good, bad = data(n=40)
     g = QualityGate.from_marker((noisy_accuracy,), {"min_delta": -1, "higher_is_better": True}, 0.05)
-    ctx = GateContext("t.py::test_noisy", g, 3, 20, "percentile", FakeModels({"pred": good}, {"pred": bad}), FakeDatasets())
+    ctx = QualityContext("t.py::test_noisy", g, 3, 20, "percentile", FakeModels({"pred": good}, {"pred": bad}), FakeDatasets())
     with pytest.warns(UserWarning, match="noisy metric says hello"):
         ctx.compare(lambda m: m["pred"], y)
 

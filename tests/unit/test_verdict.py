@@ -19,7 +19,7 @@ jsonschema = pytest.importorskip("jsonschema")
 
 from pytest_promote.datasets import Dataset  # noqa: E402
 from pytest_promote.errors import ConfigError, PromoteWarning  # noqa: E402
-from pytest_promote.gates import GateContext, GateFailed, QualityGate  # noqa: E402
+from pytest_promote.gates import QualityContext, GateFailed, QualityGate  # noqa: E402
 from pytest_promote.loaders import pytest_promote_load_model  # noqa: E402
 from pytest_promote.session import PromoteSession, SessionPaths  # noqa: E402
 from pytest_promote.verdict import (  # noqa: E402
@@ -116,7 +116,7 @@ def session_for(root: Path) -> PromoteSession:
 
 def run_gate(session: PromoteSession, node_id: str, args: tuple, kwargs: dict, y: np.ndarray) -> None:
     """What the plugin does for one gate test: setup, call (compare), teardown phases."""
-    context = session.gate_context(node_id, args, kwargs)
+    context = session.gate_context(node_id, "gate_quality", args, kwargs, Path(node_id.split("::")[0]))
     session.collector.add(Phase(node_id, "setup", "passed", gate=context.record(), models=session.model_identities()))
     outcome, message = "passed", None
     try:
@@ -152,7 +152,7 @@ def test_session_promote_verdict_validates(tmp_path: Path, validator) -> None:
     assert verdict["tests"] == {"passed": 2, "failed": 0, "skipped": 0, "errors": 0}
 
     cand_path = root / "models" / "candidate.pkl"
-    assert verdict["candidate"] == {"source": str(cand_path.resolve()), "sha256": sha(cand_path.read_bytes())}
+    assert verdict["candidate"] == {"source": str(cand_path.resolve()), "sha256": sha(cand_path.read_bytes()), "size_bytes": len(cand_path.read_bytes())}
     assert verdict["baseline"]["sha256"] == sha((root / "models" / "baseline.pkl").read_bytes())
 
     envelope = verdict["envelope"]
@@ -262,13 +262,13 @@ def test_session_passes_bootstrap_memory_and_threads_to_gates(tmp_path: Path) ->
     config.write_text(config.read_text().replace("method: bca}", "method: bca, memory_mb: 32, threads: 1}"))
     session = session_for(root)
     session.start()
-    context = session.gate_context("t.py::test_gate", ("accuracy",), {"min_delta": 0})
+    context = session.gate_context("t.py::test_gate", "gate_quality", ("accuracy",), {"min_delta": 0}, Path("t.py"))
     assert context.memory_budget == 32 * 1024 * 1024 and context.threads == 1
     (tmp_path / "default").mkdir()
     default_root, _ = project(tmp_path / "default")
     default = session_for(default_root)
     default.start()
-    context = default.gate_context("t.py::test_gate", ("accuracy",), {"min_delta": 0})
+    context = default.gate_context("t.py::test_gate", "gate_quality", ("accuracy",), {"min_delta": 0}, Path("t.py"))
     assert context.memory_budget == 256 * 1024 * 1024 and context.threads is None
 
 
@@ -296,6 +296,7 @@ def gate_entry(**overrides) -> dict:
         "metric": "accuracy",
         "higher_is_better": True,
         "rule": "delta > 0 at 95% confidence",
+        "measured": True,
         "min_delta": 0.0,
         "threshold": None,
         "alpha": 0.05,
@@ -431,7 +432,7 @@ class _Datasets:
         return self.dataset
 
 
-def sliced_context(node_id: str = "tests/test_gates.py::test_sliced") -> tuple[GateContext, np.ndarray]:
+def sliced_context(node_id: str = "tests/test_gates.py::test_sliced") -> tuple[QualityContext, np.ndarray]:
     """A gate over three region slices (one too small to compare), with a gap guardrail."""
     rng = np.random.default_rng(1)
     n = 420
@@ -442,7 +443,7 @@ def sliced_context(node_id: str = "tests/test_gates.py::test_sliced") -> tuple[G
     dataset = Dataset("holdout", np.zeros((n, 1)), y, ("x0",), "d" * 64, {"label": y, "region": region})
     kwargs = {"min_delta": -0.01, "slice_by": "region", "min_slice_size": 50, "max_slice_gap": 0.25}
     gate = QualityGate.from_marker(("accuracy",), kwargs, 0.05)
-    ctx = GateContext(node_id, gate, 9, 300, "percentile", _Models(candidate, baseline), _Datasets(dataset))
+    ctx = QualityContext(node_id, gate, 9, 300, "percentile", _Models(candidate, baseline), _Datasets(dataset))
     return ctx, y
 
 
@@ -481,7 +482,7 @@ def test_full_record_with_slices_gap_and_cross_check_validates(tmp_path: Path, v
 
 
 def test_cross_check_disagreement_warning_validates(tmp_path: Path, validator, monkeypatch) -> None:
-    from pytest_promote import gates as gates_module
+    from pytest_promote.gates import quality as gates_module
     from pytest_promote.stats.crosscheck import CrossCheck
 
     ctx, y = sliced_context()
@@ -504,7 +505,7 @@ def test_cross_check_disagreement_warning_validates(tmp_path: Path, validator, m
 def test_grouped_weighted_record_validates(tmp_path: Path, validator) -> None:
     ctx, y = sliced_context()
     gate = QualityGate.from_marker(("accuracy",), {"min_delta": -0.5}, 0.05)
-    ctx = GateContext(ctx.node_id, gate, 9, 200, "bca", ctx.models, ctx.datasets)
+    ctx = QualityContext(ctx.node_id, gate, 9, 200, "bca", ctx.models, ctx.datasets)
     ctx.compare(lambda model: model, y, sample_weight=np.ones(len(y)), groups=np.arange(len(y)) // 3)
     record = ctx.record()
     assert record["grouped"] is True and record["weighted"] is True and record["units"] == 140
@@ -519,7 +520,7 @@ def test_inconclusive_gate_and_underpowered_reason_validate(tmp_path: Path, vali
     baseline[:6] = 1 - y[:6]
     candidate[6:8] = 1 - y[6:8]
     gate = QualityGate.from_marker(("accuracy",), {"min_delta": 0}, 0.05)
-    ctx = GateContext("t.py::test_superior", gate, 4, 500, "percentile", _Models(candidate, baseline), None)
+    ctx = QualityContext("t.py::test_superior", gate, 4, 500, "percentile", _Models(candidate, baseline), None)
     with pytest.raises(GateFailed, match="inconclusive"):
         ctx.compare(lambda model: model, y)
     record = ctx.record()

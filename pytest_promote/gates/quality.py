@@ -1,103 +1,37 @@
-"""Gates: the marker API, marker validation, the decision rule, and the per-test context.
-
-Pure core: pytest is imported only inside :meth:`GateNamespace.quality`, which has to
-build a ``pytest.mark`` object.
-"""
+"""Quality gates: marker validation, the decision rule on paired bootstrap intervals, and the
+``promote.compare`` context."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
-from .errors import GateUsageError, MetricInputError, PromoteError, PromoteWarning
-from .stats.bootstrap import DEFAULT_MEMORY_BUDGET, POWER, PairedResult, paired_bootstrap
-from .stats.crosscheck import CrossCheck
-from .stats.metrics import CustomMetric, Metric, resolve_metric
-from .stats.slices import SliceGap, SliceResult, compare_slices
+from ..errors import GateUsageError, MetricInputError, PromoteWarning
+from ..stats.bootstrap import DEFAULT_MEMORY_BUDGET, POWER, PairedResult, paired_bootstrap
+from ..stats.crosscheck import CrossCheck
+from ..stats.metrics import CustomMetric, Metric, resolve_metric
+from ..stats.slices import SliceGap, SliceResult, compare_slices
+from .common import (
+    Failure,
+    GateContext,
+    blank_record,
+    check_alpha,
+    check_known,
+    check_severity,
+    fmt,
+    json_number,
+    optional_number,
+    percent,
+    positional,
+)
 
-__all__ = [
-    "GATE_MARKERS",
-    "SEVERITIES",
-    "GateNamespace",
-    "gate",
-    "GateFailed",
-    "GateInconclusive",
-    "PromoteWarning",
-    "QualityGate",
-    "Failure",
-    "GateResult",
-    "GateContext",
-    "gate_seed",
-    "unmeasured_record",
-]
+__all__ = ["QualityGate", "QualityContext", "GateResult", "DEFAULT_MIN_SLICE_SIZE"]
 
-GATE_MARKERS = {"gate_quality": "quality"}
-SEVERITIES = ("block", "warn")
-METHODS = ("percentile", "bca")
 DEFAULT_MIN_SLICE_SIZE = 100
-
-
-class GateFailed(PromoteError):
-    """A blocking gate's rule did not hold."""
-
-    code = "gate_failed"
-
-
-class GateInconclusive(GateFailed):
-    """A blocking gate could not decide: its interval was too wide (it blocks all the same)."""
-
-    code = "underpowered"
-
-
-class GateNamespace:
-    """``from pytest_promote import gate``: decorators that turn tests into promotion gates."""
-
-    def quality(
-        self,
-        metric: str | Callable[..., float],
-        *,
-        min_delta: float | None = None,
-        threshold: float | None = None,
-        alpha: float | None = None,
-        severity: str = "block",
-        method: str | None = None,
-        higher_is_better: bool | None = None,
-        slice_by: str | None = None,
-        min_slice_size: int = DEFAULT_MIN_SLICE_SIZE,
-        max_slice_gap: float | None = None,
-    ) -> Any:
-        """Gate on a quality metric compared on the same examples; see the README's decision rule."""
-        import pytest
-
-        options = {
-            "min_delta": min_delta, "threshold": threshold, "alpha": alpha, "severity": severity, "method": method,
-            "higher_is_better": higher_is_better, "slice_by": slice_by, "min_slice_size": min_slice_size,
-            "max_slice_gap": max_slice_gap,
-        }  # fmt: skip
-        return pytest.mark.gate_quality(metric, **options)
-
-
-gate = GateNamespace()
-
-
-def gate_seed(master_seed: int, node_id: str) -> int:
-    """A gate's own seed: independent of test order, selection and the other gates."""
-    digest = hashlib.sha256(f"{master_seed}\0{node_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One unmet part of a rule; ``underpowered`` when only a too-wide interval stands in the way."""
-
-    message: str
-    underpowered: bool = False
-    advice: str | None = None  # for an underpowered failure: why, and how much data would decide it
-    examples_needed: int | None = None  # units for 80% power if the truth is where the estimate is
+METHODS = ("percentile", "bca")
 
 
 _ALLOWED = ("metric", "min_delta", "threshold", "alpha", "severity", "method", "higher_is_better", "slice_by", "min_slice_size", "max_slice_gap")
@@ -120,39 +54,26 @@ class QualityGate:
     @classmethod
     def from_marker(cls, args: tuple, kwargs: Mapping[str, Any], default_alpha: float) -> QualityGate:
         """Validate ``@gate.quality`` arguments; :class:`GateUsageError` names the problem."""
-        options = dict(kwargs)
-        if len(args) > 1:
-            raise GateUsageError(f"gate.quality takes one positional argument (the metric), got {len(args)}")
-        if args:
-            if "metric" in options:
-                raise GateUsageError("gate.quality: the metric is given twice")
-            options["metric"] = args[0]
-        unknown = sorted(set(options) - set(_ALLOWED))
-        if unknown:
-            raise GateUsageError(f"gate.quality: unknown argument(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_ALLOWED))})")
+        options = positional(args, dict(kwargs), "quality", "metric")
+        check_known(options, "quality", _ALLOWED)
         if "metric" not in options:
             raise GateUsageError("gate.quality needs a metric, e.g. @gate.quality('accuracy', min_delta=0)")
         try:
             metric = resolve_metric(options["metric"], options.get("higher_is_better"))
         except MetricInputError as exc:
             raise GateUsageError(f"gate.quality: {exc}") from None
-        min_delta = _optional_number(options.get("min_delta"), "min_delta")
-        threshold = _optional_number(options.get("threshold"), "threshold")
+        min_delta = optional_number(options.get("min_delta"), "min_delta")
+        threshold = optional_number(options.get("threshold"), "threshold")
         if min_delta is None and threshold is None:
             raise GateUsageError("gate.quality needs min_delta=, threshold=, or both: without a rule the gate decides nothing")
-        alpha = options.get("alpha")
-        alpha = default_alpha if alpha is None else alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
-            raise GateUsageError(f"gate.quality: alpha must lie strictly between 0 and 0.5, got {alpha!r}")
-        severity = options.get("severity", "block")
-        if severity not in SEVERITIES:
-            raise GateUsageError(f"gate.quality: severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+        alpha = check_alpha(options, "quality", default_alpha)
+        severity = check_severity(options, "quality")
         method = options.get("method")
         if method not in (None, *METHODS):
             raise GateUsageError(f"gate.quality: method must be one of {', '.join(METHODS)}, got {method!r}")
         slice_by, min_slice_size, max_slice_gap = _slice_options(options)
         custom = metric if isinstance(metric, CustomMetric) else None
-        return cls(metric.name, min_delta, threshold, float(alpha), severity, metric.higher_is_better, method, slice_by,
+        return cls(metric.name, min_delta, threshold, alpha, severity, metric.higher_is_better, method, slice_by,
                    min_slice_size, max_slice_gap, custom)  # fmt: skip
 
     @property
@@ -161,7 +82,7 @@ class QualityGate:
 
     @property
     def rule(self) -> str:
-        confidence = _percent(1 - self.alpha)
+        confidence = percent(1 - self.alpha)
         parts = []
         if self.min_delta is not None:
             parts.append(f"delta > {self.min_delta:g}")
@@ -175,12 +96,12 @@ class QualityGate:
         """Why the rule does not hold; empty when it passes. NaN never passes."""
         failed = []
         if self.min_delta is not None and not result.low > self.min_delta:
-            message = f"the lower confidence bound of delta is {_fmt(result.low)}, not above {self.min_delta:g}"
+            message = f"the lower confidence bound of delta is {fmt(result.low)}, not above {self.min_delta:g}"
             margin = max(0.0, -self.min_delta)  # the loss the rule tolerates: none for superiority
             if result.high > self.min_delta and result.mde > margin:
-                why = f"the minimal detectable effect at 80% power is {_fmt(result.mde)}, larger than the rule's margin {margin:g}"
+                why = f"the minimal detectable effect at 80% power is {fmt(result.mde)}, larger than the rule's margin {margin:g}"
                 z = result.mde / result.se  # z_(1-alpha) + z_(power)
-                truth = f"the true delta is {_fmt(result.delta, signed=True)}"
+                truth = f"the true delta is {fmt(result.delta, signed=True)}"
                 failed.append(_underpowered(message, why, result.delta - self.min_delta, result.se * z, result, truth))
             else:
                 failed.append(Failure(message))
@@ -194,10 +115,10 @@ class QualityGate:
     def _threshold_failures(self, result: PairedResult) -> list[Failure]:
         low, high, threshold = result.candidate_low, result.candidate_high, self.threshold
         if self.higher_is_better and not low > threshold:
-            message = f"the candidate's lower confidence bound is {_fmt(low)}, not above {threshold:g}"
+            message = f"the candidate's lower confidence bound is {fmt(low)}, not above {threshold:g}"
             distance = result.candidate - threshold
         elif not self.higher_is_better and not high < threshold:
-            message = f"the candidate's upper confidence bound is {_fmt(high)}, not below {threshold:g}"
+            message = f"the candidate's upper confidence bound is {fmt(high)}, not below {threshold:g}"
             distance = threshold - result.candidate
         else:
             return []
@@ -205,8 +126,8 @@ class QualityGate:
             return [Failure(message)]
         # the candidate's own standard error, read back from its interval's width
         own_se = (high - low) / (2 * _z(1 - result.alpha))
-        why = f"the candidate's interval [{_fmt(low)}, {_fmt(high)}] contains the threshold {threshold:g}"
-        truth = f"the candidate's true {self.metric} is {_fmt(result.candidate)}"
+        why = f"the candidate's interval [{fmt(low)}, {fmt(high)}] contains the threshold {threshold:g}"
+        truth = f"the candidate's true {self.metric} is {fmt(result.candidate)}"
         return [_underpowered(message, why, distance, own_se * (_z(1 - result.alpha) + _z(POWER)), result, truth)]
 
     def cross_check_passes(self, check: CrossCheck) -> bool | None:
@@ -240,7 +161,7 @@ def _slice_options(options: Mapping[str, Any]) -> tuple[str | None, int, float |
     min_slice_size = options.get("min_slice_size", DEFAULT_MIN_SLICE_SIZE)
     if isinstance(min_slice_size, bool) or not isinstance(min_slice_size, int) or min_slice_size < 2:
         raise GateUsageError(f"gate.quality: min_slice_size must be an integer >= 2, got {min_slice_size!r}")
-    max_slice_gap = _optional_number(options.get("max_slice_gap"), "max_slice_gap")
+    max_slice_gap = optional_number(options.get("max_slice_gap"), "max_slice_gap")
     if max_slice_gap is not None and (slice_by is None or max_slice_gap <= 0):
         raise GateUsageError("gate.quality: max_slice_gap needs slice_by= and a positive number")
     return slice_by, min_slice_size, max_slice_gap
@@ -282,9 +203,10 @@ class GateResult:
 
 
 @dataclass
-class GateContext:
-    """The ``promote`` fixture: one gate test's comparison and its record for the verdict."""
+class QualityContext(GateContext):
+    """The ``promote`` fixture of a quality gate: one comparison and its record for the verdict."""
 
+    kind = "quality"
     node_id: str
     gate: QualityGate
     seed: int
@@ -304,7 +226,7 @@ class GateContext:
     ) -> GateResult:
         """Apply ``predict`` to the candidate and the baseline, compare them, and apply the rule."""
         if self.result is not None:
-            raise GateUsageError(f"{self.node_id}: promote.compare() was called twice; a gate makes exactly one comparison")
+            raise self.measured_twice("compare")
         if self.gate.slice_by is not None and dataset is None:
             raise GateUsageError(f"{self.node_id}: slice_by={self.gate.slice_by!r} needs promote.compare(..., dataset=NAME) to find the column")
         data = self.datasets.get(dataset) if dataset is not None else None
@@ -339,14 +261,14 @@ class GateContext:
         outcome = "passed" if not self.failures else ("inconclusive" if all(f.underpowered for f in self.failures) else "failed")
         self.result = GateResult(stats, outcome, self.gate.rule, tuple(slices), gap)
         self._note_cross_check_disagreement()
-        for note in self.notes:  # each note once, in the test's output as in the verdict
-            warnings.warn(PromoteWarning(note), stacklevel=2)
+        self.publish_notes()
         if self.failures:
-            message = self.failure_message()
-            if self.gate.severity == "block":
-                raise (GateInconclusive if outcome == "inconclusive" else GateFailed)(message)
-            warnings.warn(PromoteWarning(f"warn-only gate failed: {message}"), stacklevel=2)
+            self.enforce(self.failures, self.failure_message(), self.gate.severity, outcome == "inconclusive")
         return self.result
+
+    @property
+    def measured(self) -> bool:
+        return self.result is not None
 
     @contextmanager
     def _named_errors(self) -> Iterator[None]:
@@ -368,7 +290,7 @@ class GateContext:
             if gap is None:
                 failures.append(Failure(f"fewer than two {self.gate.slice_by} slices have >= {self.gate.min_slice_size} rows: no gap to bound"))
             elif not gap.high < self.gate.max_slice_gap:
-                failures.append(Failure(f"the upper confidence bound of the slice gap is {_fmt(gap.high)}, not below {self.gate.max_slice_gap:g}"))
+                failures.append(Failure(f"the upper confidence bound of the slice gap is {fmt(gap.high)}, not below {self.gate.max_slice_gap:g}"))
         return failures
 
     def _note_cross_check_disagreement(self) -> None:
@@ -378,8 +300,8 @@ class GateContext:
         stats, method = self.result.stats, record["method"]
         self.notes.append(
             f"{self.node_id}: the bootstrap and the {method} cross-check disagree on the delta rule: bootstrap "
-            f"{'fails' if record['passes'] else 'passes'} with lower bound {_fmt(stats.low)}, {method} "
-            f"{'passes' if record['passes'] else 'fails'} with lower bound {_fmt(stats.cross_check.low)}"
+            f"{'fails' if record['passes'] else 'passes'} with lower bound {fmt(stats.low)}, {method} "
+            f"{'passes' if record['passes'] else 'fails'} with lower bound {fmt(stats.cross_check.low)}"
         )
 
     def failure_message(self) -> str:
@@ -387,9 +309,9 @@ class GateContext:
         head = "inconclusive (underpowered)" if self.result.outcome == "inconclusive" else "failed"
         text = (
             f"gate {self.gate.metric} {head}: rule {self.gate.rule}: {'; '.join(f.message for f in self.failures)}. "
-            f"candidate {_fmt(stats.candidate)}, baseline {_fmt(stats.baseline)}, "
-            f"delta {_fmt(stats.delta, signed=True)} [{_fmt(stats.low, signed=True)}, {_fmt(stats.high, signed=True)}] "
-            f"({_percent(stats.confidence)} {stats.method} interval, {stats.resamples} resamples, n={stats.n})"
+            f"candidate {fmt(stats.candidate)}, baseline {fmt(stats.baseline)}, "
+            f"delta {fmt(stats.delta, signed=True)} [{fmt(stats.low, signed=True)}, {fmt(stats.high, signed=True)}] "
+            f"({percent(stats.confidence)} {stats.method} interval, {stats.resamples} resamples, n={stats.n})"
         )
         if self.result.outcome == "inconclusive":
             text += " " + self._power_advice()
@@ -400,7 +322,7 @@ class GateContext:
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready: NaN becomes null)."""
-        entry = _blank_record(self.node_id, "gate_quality", self.gate.metric, self.gate.severity)
+        entry = blank_record(self.node_id, "gate_quality", self.gate.metric, self.gate.severity)
         entry.update(
             higher_is_better=self.gate.higher_is_better,
             rule=self.gate.rule,
@@ -416,19 +338,20 @@ class GateContext:
             return entry
         stats = self.result.stats
         entry.update(
+            measured=True,
             passed=self.result.passed,
             underpowered=self.result.outcome == "inconclusive",
-            candidate=_json_number(stats.candidate),
-            baseline=_json_number(stats.baseline),
-            delta=_json_number(stats.delta),
+            candidate=json_number(stats.candidate),
+            baseline=json_number(stats.baseline),
+            delta=json_number(stats.delta),
             n=stats.n,
             units=stats.units,
             grouped=stats.grouped,
             weighted=stats.weighted,
             ci=_interval(stats),
-            candidate_ci={"low": _json_number(stats.candidate_low), "high": _json_number(stats.candidate_high)},
-            se=_json_number(stats.se),
-            mde=_json_number(stats.mde),
+            candidate_ci={"low": json_number(stats.candidate_low), "high": json_number(stats.candidate_high)},
+            se=json_number(stats.se),
+            mde=json_number(stats.mde),
             engine=stats.path,
             cross_check=self._cross_check_record(),
             slices=[_slice_record(piece, self.gate) for piece in self.result.slices] if self.gate.slice_by else None,
@@ -449,8 +372,8 @@ class GateContext:
 
 def _interval(stats: PairedResult) -> dict:
     return {
-        "low": _json_number(stats.low),
-        "high": _json_number(stats.high),
+        "low": json_number(stats.low),
+        "high": json_number(stats.high),
         "confidence": stats.confidence,
         "method": stats.method,
         "resamples": stats.resamples,
@@ -467,11 +390,11 @@ def _slice_record(piece: SliceResult, gate: QualityGate) -> dict:
         "rows": piece.rows,
         "skipped": False,
         "passed": not gate.failures(stats),
-        "candidate": _json_number(stats.candidate),
-        "baseline": _json_number(stats.baseline),
-        "delta": _json_number(stats.delta),
+        "candidate": json_number(stats.candidate),
+        "baseline": json_number(stats.baseline),
+        "delta": json_number(stats.delta),
         "ci": _interval(stats),
-        "candidate_ci": {"low": _json_number(stats.candidate_low), "high": _json_number(stats.candidate_high)},
+        "candidate_ci": {"low": json_number(stats.candidate_low), "high": json_number(stats.candidate_high)},
     }
 
 
@@ -479,65 +402,10 @@ def _gap_record(gap: SliceGap | None, limit: float | None) -> dict | None:
     if gap is None:
         return None
     return {
-        "gap": _json_number(gap.gap),
-        "low": _json_number(gap.low),
-        "high": _json_number(gap.high),
+        "gap": json_number(gap.gap),
+        "low": json_number(gap.low),
+        "high": json_number(gap.high),
         "slices": gap.slices,
         "max": limit,
         "passed": None if limit is None else gap.high < limit,
     }
-
-
-def unmeasured_record(node_id: str, marker_name: str, args: tuple, kwargs: Mapping[str, Any]) -> dict:
-    """The entry of a gate whose context could not be built (bad marker arguments): never passing."""
-    metric = args[0] if args else kwargs.get("metric")
-    severity = kwargs.get("severity", "block")
-    # an invalid severity must not soften the gate: it counts as blocking
-    name = metric if isinstance(metric, str) else getattr(metric, "__qualname__", None)
-    return _blank_record(node_id, marker_name, name, severity if severity in SEVERITIES else "block")
-
-
-def _blank_record(node_id: str, marker_name: str, metric: str | None, severity: str) -> dict:
-    """Every verdict gate field, unmeasured: what a gate records before (or without) a result."""
-    return {
-        "id": node_id,
-        "kind": GATE_MARKERS[marker_name],
-        "metric": metric,
-        "rule": None,
-        "candidate": None,
-        "baseline": None,
-        "delta": None,
-        "ci": None,
-        "candidate_ci": None,
-        "n": None,
-        "seed": None,
-        "alpha": None,
-        "dataset": None,
-        "passed": False,
-        "underpowered": False,
-        "severity": severity,
-        "message": None,
-        "warnings": [],
-    }
-
-
-def _optional_number(value: Any, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise GateUsageError(f"gate.quality: {name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _json_number(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.6g}%"
-
-
-def _fmt(value: float | None, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "nan"
-    return f"{value:+.4f}" if signed else f"{value:.4f}"

@@ -1,0 +1,131 @@
+"""Golden-input smoke gates: the candidate must reproduce a reviewed file of expected outputs."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..errors import GateUsageError, PromoteWarning
+from .common import Failure, GateContext, blank_record, check_known, check_severity, positional
+
+if TYPE_CHECKING:
+    from ..golden import GoldenCheck, GoldenUpdate
+
+__all__ = ["GoldenGate", "GoldenContext"]
+
+_ALLOWED = ("path", "atol", "rtol", "severity")
+
+
+@dataclass(frozen=True)
+class GoldenGate:
+    path: str
+    atol: float
+    rtol: float
+    severity: str
+
+    @classmethod
+    def from_marker(cls, args: tuple, kwargs: Mapping[str, Any], default_alpha: float) -> GoldenGate:
+        """Validate ``@gate.golden`` arguments (``default_alpha`` is unused: the comparison is exact up to tolerance)."""
+        options = positional(args, dict(kwargs), "golden", "path")
+        check_known(options, "golden", _ALLOWED)
+        path = options.get("path")
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise GateUsageError(f"gate.golden needs the golden file's path, e.g. @gate.golden('golden/cases.jsonl'), got {path!r}")
+        tolerances = {}
+        for name, default in (("atol", 1e-8), ("rtol", 1e-5)):
+            value = options.get(name, default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise GateUsageError(f"gate.golden: {name} must be a finite number >= 0, got {value!r}")
+            tolerances[name] = float(value)
+        return cls(os.fspath(path), tolerances["atol"], tolerances["rtol"], check_severity(options, "golden"))
+
+    @property
+    def rule(self) -> str:
+        return f"every golden case matches (|actual - expected| <= {self.atol:g} + {self.rtol:g} * |expected|; strings and booleans exactly)"
+
+
+@dataclass
+class GoldenContext(GateContext):
+    """The ``promote`` fixture of a golden gate: ``promote.check_golden(call)``."""
+
+    kind = "golden"
+    node_id: str
+    gate: GoldenGate
+    models: Any  # loaders.ModelStore
+    test_dir: Path
+    rootdir: Path
+    update: bool = False  # --promote-update-golden: rewrite the expected outputs from the candidate
+    check: GoldenCheck | None = None
+    updated: GoldenUpdate | None = None
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> bool:
+        return self.check is not None or self.updated is not None
+
+    def check_golden(self, call: Callable[[Any, Any], Any]) -> GoldenCheck | GoldenUpdate:
+        """Run ``call(candidate, case_input)`` on every golden case and compare with the expected output."""
+        from ..golden import check_golden, format_mismatches, load_golden, resolve_golden_path, update_golden
+
+        if self.measured:
+            raise self.measured_twice("check_golden")
+        path = resolve_golden_path(self.gate.path, test_dir=self.test_dir, rootdir=self.rootdir)
+        golden = load_golden(path, allow_missing_expected=self.update)
+        candidate = self.models.get("candidate").model
+
+        def run(inputs: Any) -> Any:
+            return call(candidate, inputs)
+
+        if self.update:
+            self.updated = update_golden(golden, run)
+            # a warning for the test output only: the verdict carries it as the golden_updated reason
+            warnings.warn(PromoteWarning(f"{self.node_id}: {self._update_message()}"), stacklevel=2)
+            return self.updated
+        self.check = check_golden(golden, run, atol=self.gate.atol, rtol=self.gate.rtol)
+        if self.check.mismatches:
+            self.failures = [Failure(format_mismatches(self.check))]
+        self.publish_notes()
+        self.enforce(self.failures, f"gate golden failed: {self.failures[0].message}" if self.failures else "", self.gate.severity)
+        return self.check
+
+    def _update_message(self) -> str:
+        update = self.updated
+        return (
+            f"golden file {update.path} regenerated from the candidate: {update.changed} of {update.cases} case(s) changed "
+            f"(sha256 {update.sha256}); review the change, then run without --promote-update-golden"
+        )
+
+    def record(self) -> dict:
+        """The gate's entry for the verdict (JSON-ready)."""
+        entry = blank_record(self.node_id, "gate_golden", "golden", self.gate.severity)
+        entry.update(rule=self.gate.rule, message="; ".join(f.message for f in self.failures) or None, warnings=list(self.notes))
+        if self.updated is not None:
+            update = self.updated
+            entry.update(
+                measured=True,
+                n=update.cases,
+                message=self._update_message(),
+                golden={
+                    "path": str(update.path), "sha256": update.sha256, "previous_sha256": update.previous_sha256,
+                    "cases": update.cases, "passed": None, "failed": None, "failing_ids": [], "atol": self.gate.atol,
+                    "rtol": self.gate.rtol, "updated": True, "changed": update.changed,
+                },  # fmt: skip
+            )
+        elif self.check is not None:
+            check = self.check
+            entry.update(
+                measured=True,
+                passed=not self.failures,
+                n=check.cases,
+                golden={
+                    "path": str(check.path), "sha256": check.sha256, "previous_sha256": None, "cases": check.cases,
+                    "passed": check.passed, "failed": len(check.mismatches), "failing_ids": list(check.failed_ids),
+                    "atol": self.gate.atol, "rtol": self.gate.rtol, "updated": False, "changed": None,
+                },  # fmt: skip
+            )
+        return entry
