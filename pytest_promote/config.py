@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, RegistryError
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -23,7 +23,10 @@ __all__ = [
     "DEFAULT_RESAMPLES",
     "DEFAULT_METHOD",
     "BOOTSTRAP_METHODS",
+    "CARD_FIELDS",
+    "DEFAULT_CARD_REQUIRED",
     "BootstrapConfig",
+    "CardConfig",
     "ModelSpec",
     "DatasetSpec",
     "PromoteConfig",
@@ -43,6 +46,9 @@ DEFAULT_MEMORY_MB = 256
 MIN_MEMORY_MB = 16
 DATASET_FORMATS = (".csv", ".npz", ".jsonl")
 MODEL_ROLES = ("candidate", "baseline")
+CARD_TEXT_FIELDS = ("intended_use", "out_of_scope", "limitations", "known_biases", "safety_mitigations")
+CARD_FIELDS = CARD_TEXT_FIELDS + ("owners",)
+DEFAULT_CARD_REQUIRED = ("intended_use", "limitations", "owners")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LOADER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -58,17 +64,41 @@ class BootstrapConfig:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Where one model comes from: a pinned file or a ``module:callable`` loader."""
+    """Where one model comes from: a pinned file, a ``module:callable`` loader, or a
+    registry reference (``"fraud@candidate"``, ``"fraud@3"``)."""
 
     role: str
     path: Path | None = None
     sha256: str | None = None
     loader: str | None = None
     config_dir: Path | None = None  # where a loader's module is looked up first
+    registry: str | None = None
+    filename: str | None = None  # a registry artifact's original name: its store path has no suffix
+
+    @property
+    def suffix(self) -> str:
+        """The file type loaders dispatch on (``.pkl``, ``.joblib``)."""
+        return Path(self.filename or self.path).suffix.lower()
 
     @property
     def source(self) -> str:
+        if self.registry is not None:
+            return f"registry:{self.registry}"
         return str(self.path) if self.path is not None else f"loader:{self.loader}"
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    """Model-card defaults from ``promote.yaml``'s ``card:`` section (per-version registry
+    metadata of the same names overrides them)."""
+
+    intended_use: str | None = None
+    out_of_scope: str | None = None
+    limitations: str | None = None
+    known_biases: str | None = None
+    safety_mitigations: str | None = None
+    owners: tuple[str, ...] = ()
+    required: tuple[str, ...] = DEFAULT_CARD_REQUIRED
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,9 @@ class PromoteConfig:
     models: dict[str, ModelSpec]
     datasets: dict[str, DatasetSpec] = field(default_factory=dict)
     verdict: str | None = None
+    registry_path: Path | None = None  # None: .promote/registry.db under the rootdir
+    required_approvals: tuple[str, ...] = ()
+    card: CardConfig = field(default_factory=CardConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -187,7 +220,7 @@ class _Validator:
         top = self.mapping(
             document,
             None,
-            ("version", "seed", "alpha", "bootstrap", "models", "datasets", "verdict"),
+            ("version", "seed", "alpha", "bootstrap", "models", "datasets", "verdict", "registry", "approvals", "card"),
             ("version", "models"),
         )
         version = top["version"]
@@ -203,6 +236,9 @@ class _Validator:
             models=self.models(top["models"]),
             datasets=self.datasets(top.get("datasets", {})),
             verdict=self.verdict(top.get("verdict")),
+            registry_path=self.registry(top.get("registry", {})),
+            required_approvals=self.approvals(top.get("approvals", {})),
+            card=self.card(top.get("card", {})),
         )
 
     def seed(self, value: Any) -> int:
@@ -236,13 +272,22 @@ class _Validator:
         return {role: self.model(section[role], f"models.{role}", role) for role in MODEL_ROLES}
 
     def model(self, value: Any, key: str, role: str) -> ModelSpec:
-        section = self.mapping(value, key, ("path", "sha256", "loader"))
-        has_path, has_loader = "path" in section, "loader" in section
-        if has_path == has_loader:
-            raise self.fail(key, "expected exactly one of 'path' (a model file) or 'loader' ('module:callable')")
-        if has_loader:
+        section = self.mapping(value, key, ("path", "sha256", "loader", "registry"))
+        if sum(name in section for name in ("path", "loader", "registry")) != 1:
+            raise self.fail(
+                key,
+                "expected exactly one of 'path' (a model file), 'loader' ('module:callable') "
+                "or 'registry' ('name@alias' or 'name@version')",
+            )
+        if "registry" in section:
+            # a pin beside a registry reference is allowed: the resolved version must then match it
+            return ModelSpec(
+                role=role, registry=self.registry_ref(section["registry"], f"{key}.registry"),
+                sha256=self.sha256(section.get("sha256"), f"{key}.sha256"),
+            )
+        if "loader" in section:
             if "sha256" in section:
-                raise self.fail(f"{key}.sha256", "only a 'path' model can be pinned; a loader builds its model in code")
+                raise self.fail(f"{key}.sha256", "only a 'path' or 'registry' model can be pinned; a loader builds its model in code")
             loader = section["loader"]
             if not isinstance(loader, str) or not _LOADER.match(loader):
                 raise self.fail(f"{key}.loader", f"expected 'module:callable' (e.g. 'mypkg.models:load'), got {loader!r}")
@@ -281,6 +326,65 @@ class _Validator:
         return DatasetSpec(
             name=name, path=path, target=target, sha256=self.sha256(section.get("sha256"), f"{key}.sha256"), features=features
         )
+
+    def registry_ref(self, value: Any, key: str) -> str:
+        from .registry.refs import parse_ref  # lazily: most runs never touch the registry
+
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected 'name@alias' or 'name@version' (e.g. 'fraud@candidate'), got {_describe(value)}")
+        try:
+            return str(parse_ref(value, selector="required"))
+        except RegistryError as exc:
+            raise self.fail(key, str(exc)) from None
+
+    def registry(self, value: Any) -> Path | None:
+        section = self.mapping(value, "registry", ("path",))
+        if "path" not in section:
+            return None
+        path = section["path"]
+        if not isinstance(path, str) or not path.strip():
+            raise self.fail("registry.path", f"expected a file path (the registry database), got {_describe(path)}")
+        return (self.base / path).resolve()
+
+    def approvals(self, value: Any) -> tuple[str, ...]:
+        section = self.mapping(value, "approvals", ("required",))
+        roles = section.get("required", [])
+        if not isinstance(roles, list):
+            raise self.fail("approvals.required", f"expected a list of role names, got {_describe(roles)}")
+        return self.names(roles, "approvals.required", "role")
+
+    def card(self, value: Any) -> CardConfig:
+        section = self.mapping(value, "card", CARD_FIELDS + ("required",))
+        texts = {}
+        for name in CARD_TEXT_FIELDS:
+            text = section.get(name)
+            if text is not None and (not isinstance(text, str) or not text.strip()):
+                raise self.fail(f"card.{name}", f"expected non-empty text, got {_describe(text)}")
+            texts[name] = text.strip() if text is not None else None
+        owners = section.get("owners", [])
+        if not isinstance(owners, list) or not all(isinstance(owner, str) and owner.strip() for owner in owners):
+            raise self.fail("card.owners", f"expected a list of owner names, got {_describe(owners)}")
+        required = section.get("required", list(DEFAULT_CARD_REQUIRED))
+        if not isinstance(required, list):
+            raise self.fail("card.required", f"expected a list of card fields, got {_describe(required)}")
+        for name in required:
+            if name not in CARD_FIELDS:
+                raise self.fail("card.required", f"unknown card field {name!r} (fields: {', '.join(CARD_FIELDS)})")
+        return CardConfig(**texts, owners=tuple(owner.strip() for owner in owners), required=tuple(dict.fromkeys(required)))
+
+    def names(self, values: list, key: str, what: str) -> tuple[str, ...]:
+        from .registry.refs import check_name
+
+        for value in values:
+            if not isinstance(value, str):
+                raise self.fail(key, f"expected {what} names, got {_describe(value)}")
+            try:
+                check_name(value, what)
+            except RegistryError as exc:
+                raise self.fail(key, str(exc)) from None
+        if len(set(values)) != len(values):
+            raise self.fail(key, f"a {what} is listed twice: {values!r}")
+        return tuple(values)
 
     def verdict(self, value: Any) -> str | None:
         if value is not None and (not isinstance(value, str) or not value.strip()):

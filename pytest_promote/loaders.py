@@ -10,13 +10,16 @@ import hashlib
 import importlib
 import pickle
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
 from .config import ModelSpec, PromoteConfig, sha256_file
 from .errors import ModelLoadError, PromoteError
+
+if TYPE_CHECKING:
+    from .registry import ResolvedVersion
 
 __all__ = ["LoadedModel", "ModelStore", "pytest_promote_load_model", "PICKLE_SUFFIXES", "JOBLIB_SUFFIXES"]
 
@@ -34,27 +37,36 @@ class LoadedModel:
     sha256: str | None
     warning: str | None = None
     size_bytes: int | None = None  # the artifact's size: the file, or a loader-made model's pickle
+    registry: dict | None = None  # {name, version, alias} for a model from the registry
 
     def identity(self) -> dict:
-        return {"source": self.source, "sha256": self.sha256, "size_bytes": self.size_bytes}
+        return {"source": self.source, "sha256": self.sha256, "size_bytes": self.size_bytes, "registry": self.registry}
 
 
 class ModelStore:
-    """Loads each model once, on first use; a failure is remembered and raised again."""
+    """Loads each model once, on first use; a failure is remembered and raised again.
 
-    def __init__(self, config: PromoteConfig, load: Callable[[ModelSpec], Any]) -> None:
+    ``resolve`` turns a registry reference into a verified artifact (see
+    :meth:`pytest_promote.registry.Registry.resolve`); it is only called for registry models.
+    """
+
+    def __init__(
+        self, config: PromoteConfig, load: Callable[[ModelSpec], Any], resolve: Callable[[ModelSpec], ResolvedVersion] | None = None
+    ) -> None:
         self._config = config
         self._load = load
-        self._loaded: dict[str, LoadedModel | ModelLoadError] = {}
+        self._resolve = resolve
+        self._loaded: dict[str, LoadedModel | PromoteError] = {}
+        self.resolved: dict[str, ResolvedVersion] = {}  # role -> registry version, for registry models
 
     def get(self, role: str) -> LoadedModel:
         if role not in self._loaded:
             try:
                 self._loaded[role] = self._load_role(role)
-            except ModelLoadError as exc:
+            except PromoteError as exc:
                 self._loaded[role] = exc
         loaded = self._loaded[role]
-        if isinstance(loaded, ModelLoadError):
+        if isinstance(loaded, PromoteError):
             raise loaded
         return loaded
 
@@ -63,6 +75,8 @@ class ModelStore:
 
     def _load_role(self, role: str) -> LoadedModel:
         spec = self._config.models[role]
+        if spec.registry is not None:
+            return self._load_registered(spec)
         digest = None
         if spec.path is not None:
             digest = sha256_file(spec.path)
@@ -88,6 +102,28 @@ class ModelStore:
         return _loader_made(model, spec)
 
 
+    def _load_registered(self, spec: ModelSpec) -> LoadedModel:
+        """A registry version: resolved, its artifact verified, then loaded as a pinned file."""
+        if self._resolve is None:
+            raise ModelLoadError(f"models.{spec.role}: {spec.source}: no model registry is available to resolve it")
+        version = self._resolve(spec)
+        if spec.role == "candidate" and version.state in ("quarantined", "archived"):
+            raise ModelLoadError(
+                f"models.candidate: {spec.registry} resolves to {version.ref}, which is {version.state}: it can never be promoted"
+            )
+        self.resolved[spec.role] = version
+        pinned = replace(spec, path=version.artifact_path, sha256=version.sha256, filename=version.filename)
+        try:
+            model = self._load(pinned)
+        except PromoteError:
+            raise
+        except Exception as exc:
+            raise ModelLoadError(f"models.{spec.role}: loading {spec.source} ({version.ref}) failed: {type(exc).__name__}: {exc}") from exc
+        if model is None:
+            raise ModelLoadError(f"models.{spec.role}: {spec.source} ({version.ref}): no loader handles {version.suffix!r} files")
+        return LoadedModel(model, spec.role, spec.source, version.sha256, size_bytes=version.size, registry=version.identity())
+
+
 def _loader_made(model: Any, spec: ModelSpec) -> LoadedModel:
     """A loader's model is identified by the sha256 of its pickled bytes, when it pickles."""
     try:
@@ -105,7 +141,7 @@ def _loader_made(model: Any, spec: ModelSpec) -> LoadedModel:
 def pytest_promote_load_model(spec: ModelSpec) -> Any | None:
     if spec.loader is not None:
         return _call_loader(spec)
-    suffix = spec.path.suffix.lower()
+    suffix = spec.suffix
     if suffix in PICKLE_SUFFIXES:
         return pickle.loads(_read_pinned(spec))
     if suffix in JOBLIB_SUFFIXES:

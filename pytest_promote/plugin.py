@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from . import hookspecs, loaders
+from .registry import sqlite as registry_sqlite
 from .config import CONFIG_FILENAME
 from .errors import ConfigError, GateUsageError, PromoteError
 from .gates import GATE_MARKERS, GateContext, GateFailed, unmeasured_record
@@ -79,7 +80,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="golden gates rewrite their files' expected outputs from the candidate; the run blocks (golden_updated) "
         "until the files are reviewed and re-run (ini: promote_update_golden)",
     )
+    group.addoption(
+        "--promote-registry",
+        metavar="PATH",
+        type=_file_path("--promote-registry"),
+        default=None,
+        help="the model registry database for registry: models (default: registry.path in the config, else "
+        ".promote/registry.db in the rootdir; ini: promote_registry)",
+    )
     parser.addini("promote_config", help="the promote config file, relative to the ini file", default=None)
+    parser.addini("promote_registry", help="the model registry database, relative to the ini file", default=None)
     parser.addini("promote_verdict", help="where to write the verdict JSON, relative to the ini file", default=None)
     parser.addini("promote_update_golden", type="bool", help="like --promote-update-golden", default=False)
 
@@ -112,6 +122,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker_help)
     if not config.pluginmanager.is_registered(loaders):
         config.pluginmanager.register(loaders, "promote-builtin-loaders")
+    if not config.pluginmanager.is_registered(registry_sqlite):
+        config.pluginmanager.register(registry_sqlite, "promote-builtin-registry")
     update_golden = config.getoption("promote_update_golden")
     if update_golden and not _promoting(config):
         raise pytest.UsageError("--promote-update-golden rewrites golden files from the candidate; it needs --promote")
@@ -121,11 +133,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config=_resolve(config, "promote_config", "promote_config") or config.rootpath / CONFIG_FILENAME,
         verdict_override=_resolve(config, "promote_verdict", "promote_verdict"),
         update_golden=bool(update_golden),
+        registry_override=_resolve(config, "promote_registry", "promote_registry"),
     )
     session = PromoteSession(
         paths,
         load_model=lambda spec: config.hook.pytest_promote_load_model(spec=spec),
         command_line=["pytest", *config.invocation_params.args],
+        open_registry=lambda path: config.hook.pytest_promote_registry_backend(path=path),
     )
     config.stash[session_key] = session
     if not _promoting(config):

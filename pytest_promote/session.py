@@ -6,16 +6,20 @@ methods; everything that decides or writes lives here or below.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import ModelSpec, PromoteConfig, configured_verdict, load_config, sha256_file
 from .datasets import DatasetStore
 from .errors import ConfigError
 from .gates import GATE_KINDS, CostContext, GateContext, GoldenContext, LatencyContext, QualityContext, gate_seed
 from .loaders import ModelStore
-from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, write_verdict
+from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, sign_verdict, signing_key_from_env, write_verdict
+
+if TYPE_CHECKING:
+    from .registry import Registry, RegistryBackend, ResolvedVersion
 
 __all__ = ["DEFAULT_VERDICT", "PromoteSession", "SessionPaths"]
 
@@ -28,18 +32,30 @@ class SessionPaths:
     config: Path
     verdict_override: Path | None = None  # from --promote-verdict or the ini key
     update_golden: bool = False  # --promote-update-golden: golden gates rewrite their files
+    registry_override: Path | None = None  # from --promote-registry or the ini key
 
 
 class PromoteSession:
-    def __init__(self, paths: SessionPaths, load_model: Callable[[ModelSpec], Any], command_line: list[str]) -> None:
+    """``open_registry(path)`` returns the registry backend (the ``pytest_promote_registry_backend`` hook)."""
+
+    def __init__(
+        self,
+        paths: SessionPaths,
+        load_model: Callable[[ModelSpec], Any],
+        command_line: list[str],
+        open_registry: Callable[[Path], RegistryBackend] | None = None,
+    ) -> None:
         self.paths = paths
         self.command_line = command_line
         self.collector = VerdictCollector()
         self.verdict: dict | None = None
+        self.signing_key: bytes | None = None
         self._load_model = load_model
+        self._open_registry = open_registry
         self._config: PromoteConfig | ConfigError | None = None
         self._models: ModelStore | None = None
         self._datasets: DatasetStore | None = None
+        self._registry: Registry | None = None
 
     # --- configuration and stores, loaded on first use -------------------------------------
 
@@ -57,8 +73,25 @@ class PromoteSession:
     @property
     def models(self) -> ModelStore:
         if self._models is None:
-            self._models = ModelStore(self.config, self._load_model)
+            self._models = ModelStore(self.config, self._load_model, self._resolve_registered)
         return self._models
+
+    @property
+    def registry_path(self) -> Path:
+        from .registry import registry_path
+
+        return self.paths.registry_override or registry_path(self.paths.rootdir, self.config)
+
+    def _resolve_registered(self, spec: ModelSpec) -> ResolvedVersion:
+        from .errors import RegistryError
+        from .registry import Registry
+
+        if self._registry is None:
+            path = self.registry_path
+            if not path.is_file():
+                raise RegistryError(f"models.{spec.role}: {spec.source}: no model registry at {path} (register models with `pytest-promote register`)")
+            self._registry = Registry(self._open_registry(path))
+        return self._registry.resolve(spec.registry, sha256=spec.sha256)
 
     @property
     def datasets(self) -> DatasetStore:
@@ -89,9 +122,10 @@ class PromoteSession:
     # --- a promotion run ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Remove any earlier verdict, then validate the config (ConfigError is fatal)."""
+        """Remove any earlier verdict, then validate the config and the signing key (ConfigError is fatal)."""
         try:
             self.config
+            self.signing_key = signing_key_from_env(os.environ)
         except ConfigError as exc:
             remove_stale_verdict(self.verdict_path)
             self.write_block(Reason(exc.code, str(exc)))
@@ -133,10 +167,27 @@ class PromoteSession:
             exit_status=exit_status,
             models=self._verdict_models(config),
             envelope=self._envelope(config),
+            rollback_candidate=self._rollback_candidate(config),
         )
+        return self._write(verdict)
+
+    def _write(self, verdict: dict) -> dict:
+        if self.signing_key is not None:
+            verdict = sign_verdict(verdict, self.signing_key)
         write_verdict(self.verdict_path, verdict)
         self.verdict = verdict
         return verdict
+
+    def _rollback_candidate(self, config: PromoteConfig) -> dict | None:
+        """A registry baseline is what production falls back to if the candidate replaces it:
+        it qualifies when it was loaded (its artifact verified) and is not quarantined."""
+        if config.models["baseline"].registry is None:
+            return None
+        baseline = self.collector.models().get("baseline") or {}
+        registry = baseline.get("registry")
+        if not registry or baseline.get("sha256") is None:
+            return None
+        return {**registry, "sha256": baseline["sha256"], "reason": "the baseline the candidate would replace; its artifact verified when loaded"}
 
     def write_block(self, reason: Reason) -> dict:
         """A verdict for a run that could not get as far as deciding: always ``block``."""
@@ -150,9 +201,7 @@ class PromoteSession:
             tests=self.collector.counts().to_dict(),
             envelope=self._envelope(config),
         )
-        write_verdict(self.verdict_path, verdict)
-        self.verdict = verdict
-        return verdict
+        return self._write(verdict)
 
     def _verdict_models(self, config: PromoteConfig) -> dict[str, dict]:
         """Identities reported by the processes that loaded the models, else from the config."""
@@ -164,7 +213,8 @@ class PromoteSession:
             else:
                 present = spec.path is not None and spec.path.is_file()
                 digest = sha256_file(spec.path) if present else None
-                models[role] = {"source": spec.source, "sha256": digest, "size_bytes": spec.path.stat().st_size if present else None}
+                size = spec.path.stat().st_size if present else None
+                models[role] = {"source": spec.source, "sha256": digest, "size_bytes": size, "registry": None}
         return models
 
     def _envelope(self, config: PromoteConfig | None) -> dict:

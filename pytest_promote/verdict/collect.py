@@ -56,6 +56,7 @@ class VerdictCollector:
                 "source": identity["source"],
                 "sha256": None,
                 "size_bytes": None,
+                "registry": None,
                 "unstable": True,
                 "warning": f"the {role} model from {identity['source']} pickles to different bytes in different "
                 "processes, so the verdict cannot record a sha256 for it; pin a model file for a stable identity",
@@ -111,7 +112,14 @@ class VerdictCollector:
         return dict(self._datasets)
 
     def verdict(
-        self, *, interrupted: bool, exit_status: int = 0, models: dict[str, dict], envelope: dict, warnings: list[str] = ()
+        self,
+        *,
+        interrupted: bool,
+        exit_status: int = 0,
+        models: dict[str, dict],
+        envelope: dict,
+        warnings: list[str] = (),
+        rollback_candidate: dict | None = None,
     ) -> dict:
         gates = self.gates()
         failed_tests = [
@@ -129,6 +137,7 @@ class VerdictCollector:
             gates=gates,
             tests=self.counts().to_dict(),
             envelope=envelope,
+            rollback_candidate=rollback_candidate,
         )
 
 
@@ -143,7 +152,17 @@ def _test_outcome(phases: dict[str, str]) -> str:
     return "passed" if phases.get("call") == "passed" else "error"
 
 
-def assemble(*, decision: str, reasons: list[dict], warnings: list[str], models: dict, gates: list, tests: dict, envelope: dict) -> dict:
+def assemble(
+    *,
+    decision: str,
+    reasons: list[dict],
+    warnings: list[str],
+    models: dict,
+    gates: list,
+    tests: dict,
+    envelope: dict,
+    rollback_candidate: dict | None = None,
+) -> dict:
     """The verdict document, field order as in ``schemas/verdict.schema.json``."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -156,10 +175,16 @@ def assemble(*, decision: str, reasons: list[dict], warnings: list[str], models:
         "gates": gates,
         "tests": tests,
         "envelope": envelope,
+        "rollback_candidate": rollback_candidate,
     }
 
 
 def _identity(model: dict | None) -> dict | None:
     if model is None:
         return None
-    return {"source": model.get("source"), "sha256": model.get("sha256"), "size_bytes": model.get("size_bytes")}
+    return {
+        "source": model.get("source"),
+        "sha256": model.get("sha256"),
+        "size_bytes": model.get("size_bytes"),
+        "registry": model.get("registry"),
+    }

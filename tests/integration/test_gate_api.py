@@ -59,7 +59,7 @@ def test_twice(promote, dataset):
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*test_twice: promote.compare() was called twice; a gate makes exactly one comparison*"])
+    result.stdout.fnmatch_lines(["*test_twice: promote.compare() was called twice; a gate makes exactly one measurement*"])
     verdict = project.verdict()
     assert verdict["decision"] == "block"
     assert helpers.gate_entry(verdict, "test_twice")["outcome"] == "error"

@@ -109,21 +109,23 @@ def _loader_project(make_project, models="toy", **roles):
 def test_loader_model_is_recorded_with_its_pickled_sha256(make_project):
     project = _loader_project(make_project, baseline="mymodels:load_baseline")
     # the reference: the loader's model pickled (protocol 5) in a fresh interpreter
-    expected = subprocess.run(
-        [sys.executable, "-c", "import hashlib, pickle, mymodels; "
-         "print(hashlib.sha256(pickle.dumps(mymodels.load_baseline(), protocol=5)).hexdigest())"],
+    expected, size = subprocess.run(
+        [sys.executable, "-c", "import hashlib, pickle, mymodels; data = pickle.dumps(mymodels.load_baseline(), protocol=5); "
+         "print(hashlib.sha256(data).hexdigest(), len(data))"],
         cwd=project.path, capture_output=True, text=True, check=True,
-    ).stdout.strip()
+    ).stdout.split()
 
     result = project.run("--promote")
 
     assert result.ret == 0, result.stdout.str()
     verdict = project.verdict()
     assert verdict["decision"] == "promote"
-    assert verdict["baseline"] == {"source": "loader:mymodels:load_baseline", "sha256": expected}
+    assert verdict["baseline"] == {"source": "loader:mymodels:load_baseline", "sha256": expected, "size_bytes": int(size), "registry": None}
     assert verdict["candidate"] == {
         "source": str(project.path / "models" / "candidate.pkl"),
         "sha256": project.shas["models/candidate.pkl"],
+        "size_bytes": (project.path / "models" / "candidate.pkl").stat().st_size,
+        "registry": None,
     }
     assert verdict["warnings"] == []
 
@@ -136,7 +138,7 @@ def test_unpicklable_loader_model_records_null_and_warns(make_project):
     assert result.ret == 0, result.stdout.str()
     verdict = project.verdict()
     assert verdict["decision"] == "promote"
-    assert verdict["candidate"] == {"source": "loader:mymodels:load_unpicklable", "sha256": None}
+    assert verdict["candidate"] == {"source": "loader:mymodels:load_unpicklable", "sha256": None, "size_bytes": None, "registry": None}
     assert len(verdict["warnings"]) == 1
     assert "models.candidate" in verdict["warnings"][0] and "cannot be pickled" in verdict["warnings"][0]
     result.stdout.fnmatch_lines(["*! warning: models.candidate: *cannot be pickled*"])
@@ -177,7 +179,8 @@ def test_pinned_joblib_file_loads(make_project):
     result = project.run("--promote")
 
     assert result.ret == 0, result.stdout.str()
-    assert project.verdict()["candidate"] == {"source": str(project.path / "models/candidate.joblib"), "sha256": sha}
+    candidate = project.path / "models/candidate.joblib"
+    assert project.verdict()["candidate"] == {"source": str(candidate), "sha256": sha, "size_bytes": candidate.stat().st_size, "registry": None}
 
 
 FORMAT_PLUGIN = '''
@@ -211,7 +214,8 @@ def test_plugin_hook_adds_a_model_format(make_project, helpers):
 
     assert result.ret == 0, result.stdout.str()
     verdict = project.verdict()
-    assert verdict["candidate"] == {"source": str(project.path / "models/candidate.json"), "sha256": sha}
+    candidate = project.path / "models/candidate.json"
+    assert verdict["candidate"] == {"source": str(candidate), "sha256": sha, "size_bytes": candidate.stat().st_size, "registry": None}
     assert helpers.gate_entry(verdict, "test_accuracy")["delta"] > 0.1
 
 

@@ -35,8 +35,14 @@ def test_promote_verdict_validates_and_records_its_envelope(make_project, helper
     assert _errors(verdict_validator, verdict) == []
     assert verdict["schema_version"] == 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", verdict["created_at"])
-    assert verdict["candidate"] == {"source": str(project.path / "models/candidate.pkl"), "sha256": project.shas["models/candidate.pkl"]}
-    assert verdict["baseline"] == {"source": str(project.path / "models/baseline.pkl"), "sha256": project.shas["models/baseline.pkl"]}
+    candidate = project.path / "models/candidate.pkl"
+    assert verdict["candidate"] == {
+        "source": str(candidate), "sha256": project.shas["models/candidate.pkl"], "size_bytes": candidate.stat().st_size, "registry": None,
+    }  # fmt: skip
+    baseline = project.path / "models/baseline.pkl"
+    assert verdict["baseline"] == {
+        "source": str(baseline), "sha256": project.shas["models/baseline.pkl"], "size_bytes": baseline.stat().st_size, "registry": None,
+    }  # fmt: skip
 
     gate = helpers.gate_entry(verdict, "test_accuracy")
     assert gate["id"] == "test_gates.py::test_accuracy"

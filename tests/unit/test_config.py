@@ -16,7 +16,9 @@ from pytest_promote.config import (
     DEFAULT_METHOD,
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
+    DEFAULT_CARD_REQUIRED,
     BootstrapConfig,
+    CardConfig,
     DatasetSpec,
     ModelSpec,
     PromoteConfig,
@@ -155,6 +157,51 @@ def test_unpinned_model_path_is_valid_config(project: Path) -> None:
     assert load_config(path).models["candidate"].sha256 is None
 
 
+def test_registry_approvals_and_card_sections(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(
+        project,
+        f"""\
+        version: 1
+        models:
+          candidate: {{registry: "fraud@candidate"}}
+          baseline: {{registry: "fraud@3", sha256: "{PIN.upper()}"}}
+        registry: {{path: store/registry.db}}
+        approvals: {{required: [risk, ml-lead]}}
+        card:
+          intended_use: "  Scoring card transactions.  "
+          out_of_scope: Credit decisions.
+          limitations: EU data only.
+          known_biases: Under-represents new customers.
+          safety_mitigations: Human review above 0.9.
+          owners: [fraud-team, " ana "]
+          required: [intended_use, owners, owners]
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path)
+    assert config.models["candidate"] == ModelSpec(role="candidate", registry="fraud@candidate")
+    assert config.models["candidate"].source == "registry:fraud@candidate"
+    baseline = config.models["baseline"]
+    assert (baseline.registry, baseline.sha256, baseline.path, baseline.loader) == ("fraud@3", PIN, None, None)
+    assert baseline.source == "registry:fraud@3"
+    assert config.registry_path == (project / "store" / "registry.db").resolve()  # relative to the config file
+    assert config.required_approvals == ("risk", "ml-lead")
+    assert config.card == CardConfig(
+        intended_use="Scoring card transactions.", out_of_scope="Credit decisions.", limitations="EU data only.",
+        known_biases="Under-represents new customers.", safety_mitigations="Human review above 0.9.",
+        owners=("fraud-team", "ana"), required=("intended_use", "owners"),
+    )
+
+
+def test_registry_approvals_and_card_defaults(project: Path) -> None:
+    config = load_config(write(project, MINIMAL))
+    assert config.registry_path is None  # the plugin and CLI use .promote/registry.db under the rootdir
+    assert config.required_approvals == ()
+    assert config.card == CardConfig() and config.card.required == DEFAULT_CARD_REQUIRED == ("intended_use", "limitations", "owners")
+    empty = load_config(write(project, with_models("registry: {}", "approvals: {}", "card: {required: []}")))
+    assert (empty.registry_path, empty.required_approvals, empty.card.required) == (None, (), ())
+
+
 def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
     blob = tmp_path / "blob"
     blob.write_bytes(b"x" * (3 << 20) + b"tail")  # several read blocks
@@ -189,7 +236,7 @@ INVALID = [
         "unknown-nested-key",
         models_doc(f'{{path: models/cand.pkl, sh256: "{PIN}"}}'),
         "models.candidate.sh256",
-        r"unknown key \(allowed: path, sha256, loader\)",
+        r"unknown key \(allowed: path, sha256, loader, registry\)",
     ),
     ("unknown-bootstrap-key", with_models("bootstrap: {samples: 1000}"), "bootstrap.samples", "unknown key"),
     ("seed-string", with_models('seed: "x"'), "seed", "expected a non-negative integer, got 'x'"),
@@ -248,15 +295,15 @@ INVALID = [
         "both-path-and-loader",
         models_doc('{path: models/cand.pkl, loader: "m:f"}'),
         "models.candidate",
-        r"exactly one of 'path' \(a model file\) or 'loader'",
+        r"exactly one of 'path' \(a model file\), 'loader' \('module:callable'\) or 'registry'",
     ),
-    ("neither-path-nor-loader", models_doc("{}"), "models.candidate", r"exactly one of 'path' \(a model file\) or 'loader'"),
+    ("neither-path-nor-loader", models_doc("{}"), "models.candidate", r"exactly one of 'path' \(a model file\), 'loader'"),
     ("model-not-mapping", models_doc("models/cand.pkl"), "models.candidate", "expected a mapping"),
     (
         "loader-with-sha256",
         models_doc(f'{{loader: "m:f", sha256: "{PIN}"}}'),
         "models.candidate.sha256",
-        "only a 'path' model can be pinned",
+        "only a 'path' or 'registry' model can be pinned",
     ),
     ("loader-without-colon", models_doc('{loader: "mypkg.models.load"}'), "models.candidate.loader", "expected 'module:callable'"),
     ("loader-two-colons", models_doc('{loader: "a:b:c"}'), "models.candidate.loader", "expected 'module:callable'"),
@@ -278,6 +325,32 @@ INVALID = [
     ("datasets-not-mapping", with_models("datasets: [holdout]"), "datasets", "expected a mapping"),
     ("verdict-not-string", with_models("verdict: 5"), "verdict", "expected a file path"),
     ("verdict-blank", with_models('verdict: "  "'), "verdict", "expected a file path"),
+    # the registry, approvals and model-card sections
+    ("registry-and-path", models_doc('{path: models/cand.pkl, registry: "fraud@1"}'), "models.candidate", "exactly one of"),
+    ("registry-and-loader", models_doc('{loader: "m:f", registry: "fraud@1"}'), "models.candidate", "exactly one of"),
+    ("registry-without-selector", models_doc('{registry: "fraud"}'), "models.candidate.registry", "expected NAME@VERSION or NAME@ALIAS"),
+    ("registry-bad-name", models_doc('{registry: "../x@1"}'), "models.candidate.registry", r"invalid model name '\.\./x'"),
+    ("registry-version-zero", models_doc('{registry: "fraud@0"}'), "models.candidate.registry", "numbered from 1"),
+    ("registry-not-string", models_doc("{registry: 3}"), "models.candidate.registry", r"expected 'name@alias' or 'name@version'"),
+    ("registry-bad-pin", models_doc('{registry: "fraud@1", sha256: "abc"}'), "models.candidate.sha256", "64 hexadecimal"),
+    ("registry-section-not-mapping", with_models("registry: .promote/r.db"), "registry", "expected a mapping"),
+    ("registry-unknown-key", with_models("registry: {url: x}"), "registry.url", r"unknown key \(allowed: path\)"),
+    ("registry-path-blank", with_models('registry: {path: " "}'), "registry.path", "expected a file path"),
+    ("registry-path-number", with_models("registry: {path: 3}"), "registry.path", "expected a file path"),
+    ("approvals-not-mapping", with_models("approvals: [risk]"), "approvals", "expected a mapping"),
+    ("approvals-unknown-key", with_models("approvals: {roles: [risk]}"), "approvals.roles", "unknown key"),
+    ("approvals-not-list", with_models("approvals: {required: risk}"), "approvals.required", "expected a list of role names"),
+    ("approvals-role-number", with_models("approvals: {required: [3]}"), "approvals.required", "expected role names, got int 3"),
+    ("approvals-role-invalid", with_models('approvals: {required: ["risk team"]}'), "approvals.required", "invalid role 'risk team'"),
+    ("approvals-role-twice", with_models("approvals: {required: [risk, risk]}"), "approvals.required", "a role is listed twice"),
+    ("card-not-mapping", with_models("card: text"), "card", "expected a mapping"),
+    ("card-unknown-key", with_models("card: {purpose: x}"), "card.purpose", r"unknown key \(allowed: intended_use, out_of_scope"),
+    ("card-text-blank", with_models('card: {intended_use: " "}'), "card.intended_use", "expected non-empty text"),
+    ("card-text-list", with_models("card: {limitations: [a]}"), "card.limitations", "expected non-empty text"),
+    ("card-owners-string", with_models("card: {owners: ana}"), "card.owners", "expected a list of owner names"),
+    ("card-owners-blank", with_models('card: {owners: [""]}'), "card.owners", "expected a list of owner names"),
+    ("card-required-string", with_models("card: {required: owners}"), "card.required", "expected a list of card fields"),
+    ("card-required-unknown", with_models("card: {required: [purpose]}"), "card.required", "unknown card field 'purpose'"),
 ]
 
 

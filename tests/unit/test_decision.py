@@ -362,4 +362,4 @@ def test_collector_model_warning_becomes_verdict_warning() -> None:
     }
     v = verdict_of(c, models=models)
     assert v["decision"] == "promote" and v["warnings"] == ["cannot be pickled"]
-    assert v["candidate"] == {"source": "loader:m:f", "sha256": None, "size_bytes": None}  # identity only, no warning key
+    assert v["candidate"] == {"source": "loader:m:f", "sha256": None, "size_bytes": None, "registry": None}  # identity only, no warning key

@@ -81,7 +81,7 @@ def test_pinned_pickle_loads(tmp_path: Path) -> None:
     assert loaded.source == str(path)
     assert loaded.sha256 == digest
     assert loaded.warning is None
-    assert loaded.identity() == {"source": str(path), "sha256": digest, "size_bytes": path.stat().st_size}
+    assert loaded.identity() == {"source": str(path), "sha256": digest, "size_bytes": path.stat().st_size, "registry": None}
     assert store.loaded() == {"candidate": loaded}
 
 
@@ -312,7 +312,7 @@ def test_loader_model_sha256_is_hash_of_protocol_5_pickle(tmp_path: Path, loader
     spec = loader_spec(tmp_path, module, role="candidate")
     loaded = ModelStore(config_for(tmp_path, spec), pytest_promote_load_model).get("candidate")
     assert loaded.sha256 == sha(pickle.dumps(loaded.model, protocol=5))
-    assert loaded.identity() == {"source": f"loader:{module}:load", "sha256": loaded.sha256, "size_bytes": len(pickle.dumps(loaded.model, protocol=5))}
+    assert loaded.identity() == {"source": f"loader:{module}:load", "sha256": loaded.sha256, "size_bytes": len(pickle.dumps(loaded.model, protocol=5)), "registry": None}
 
 
 def test_unpicklable_loader_model_has_no_sha256_and_a_warning(tmp_path: Path, loader_module) -> None:

@@ -152,7 +152,7 @@ def test_session_promote_verdict_validates(tmp_path: Path, validator) -> None:
     assert verdict["tests"] == {"passed": 2, "failed": 0, "skipped": 0, "errors": 0}
 
     cand_path = root / "models" / "candidate.pkl"
-    assert verdict["candidate"] == {"source": str(cand_path.resolve()), "sha256": sha(cand_path.read_bytes()), "size_bytes": len(cand_path.read_bytes())}
+    assert verdict["candidate"] == {"source": str(cand_path.resolve()), "sha256": sha(cand_path.read_bytes()), "size_bytes": len(cand_path.read_bytes()), "registry": None}
     assert verdict["baseline"]["sha256"] == sha((root / "models" / "baseline.pkl").read_bytes())
 
     envelope = verdict["envelope"]
@@ -343,7 +343,7 @@ def verdict_doc(tmp_path: Path, decision="promote", reasons=(), gates=None, **kw
 def test_assembled_verdict_validates(tmp_path: Path, validator) -> None:
     verdict = verdict_doc(tmp_path)
     assert errors(validator, verdict) == []
-    assert list(verdict) == ["schema_version", "decision", "reasons", "warnings", "created_at", "candidate", "baseline", "gates", "tests", "envelope"]
+    assert list(verdict) == ["schema_version", "decision", "reasons", "warnings", "created_at", "candidate", "baseline", "gates", "tests", "envelope", "rollback_candidate"]
     env = verdict["envelope"]
     assert env["git"] is None  # tmp_path is not in a git work tree
     assert env["seed"] == 7 and env["config"]["sha256"] == "e" * 64
