@@ -1,5 +1,5 @@
-"""Generate the models and the hold-out set on first run (they are not committed),
-and score with one thread per process, as the serving workers do."""
+"""Generate the models, the hold-out set and the model registry on first run (none of
+them is committed), and score with one thread per process, as the serving workers do."""
 
 import importlib.util
 import os
@@ -14,11 +14,13 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 HERE = Path(__file__).parent
-GENERATED = ("models/candidate.pkl", "models/baseline.pkl", "data/holdout.csv")
+# train.py writes these and registers the models in .promote/registry.db (promote.yaml
+# refers to churn@candidate and churn@production there). A fresh clone has none of them.
+GENERATED = ("models/candidate.pkl", "models/baseline.pkl", "data/holdout.csv", ".promote/registry.db")
 
 
-# tryfirst: pytest-promote reads promote.yaml and the pinned files in its own
-# pytest_configure. This hook must run before it, so the files exist by then.
+# tryfirst: pytest-promote reads promote.yaml, the pinned data and the registry in its
+# own pytest_configure. This hook must run before it, so they exist by then.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     if all((HERE / name).exists() for name in GENERATED):

@@ -1,4 +1,4 @@
-"""Train the example project's models and pin them in promote.yaml.
+"""Train the example project's models and publish them to its model registry.
 
     python example_project/train.py                     # good candidate (gradient boosting)
     python example_project/train.py --candidate worse   # deliberately worse candidate
@@ -7,9 +7,18 @@ Writes, relative to this file:
 
     data/holdout.csv       hold-out set (f0..f19, label), never seen in training
     golden/cases.jsonl     24 golden cases: clear-cut hold-out rows and their labels
-    models/baseline.pkl    "production" model: StandardScaler + LogisticRegression
+    models/baseline.pkl    the model in production so far: StandardScaler + LogisticRegression
     models/candidate.pkl   the model that wants to be released
-    promote.yaml           only its sha256 pins are rewritten, in place
+    promote.yaml           only the data set's sha256 pin is rewritten, in place
+
+then publishes to the registry named in promote.yaml (.promote/registry.db):
+
+    - first run only (no production version yet): registers the baseline as churn@1,
+      records the approvals promote.yaml requires as a labelled setup step, and
+      promotes it with --initial, so there is a production version to compare with;
+    - every run: registers the candidate and points the `candidate` alias at it.
+      Identical bytes are the same version (nothing new is registered); other
+      bytes (`--candidate worse`) become the next version and the alias moves.
 
 Everything is seeded, so running it twice gives byte-identical files.
 Only scikit-learn classes are pickled, so the models load without this file.
@@ -35,6 +44,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from pytest_promote.config import load_config
+from pytest_promote.registry import PRODUCTION, Policy, Registry, SqliteBackend, registry_path
+
 N_FEATURES = 20
 CANDIDATE_KINDS = ("gbm", "worse")
 
@@ -54,6 +66,17 @@ HOLDOUT_FRACTION = 1 / 3  # 8000 training rows, 4000 hold-out rows
 SPLIT_SEED = 7
 GOLDEN_PER_CLASS = 12
 GOLDEN_CONFIDENCE = 0.97
+
+MODEL_NAME = "churn"  # promote.yaml refers to churn@candidate and churn@production
+CANDIDATE_ALIAS = "candidate"
+TRAINER = "train.py"  # recorded as who registered each version
+# The first production version needs the approvals promote.yaml requires. A real team
+# has them from its own history; this example records them under a name that says so.
+SETUP_ACTOR = "example-setup"
+SETUP_NOTE = (
+    "example setup: stands in for the approval history a real team would have "
+    "for the model already in production"
+)
 
 
 def make_data():
@@ -75,6 +98,12 @@ def make_candidate(kind: str):
 
 def make_baseline():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+def describe(model) -> str:
+    """"StandardScaler + LogisticRegression" for a pipeline, the class name otherwise."""
+    steps = getattr(model, "steps", None)
+    return " + ".join(type(step).__name__ for _, step in steps) if steps else type(model).__name__
 
 
 def sha256_of(path: Path) -> str:
@@ -116,7 +145,8 @@ _SHA = re.compile(r'(sha256\s*:\s*)"[^"]*"')
 def rewrite_pins(config: Path, pins: dict[str, dict[str, str]]) -> None:
     """Replace the `sha256: "..."` values of promote.yaml in place.
 
-    `pins` is {"models": {"candidate": hex, ...}, "datasets": {"holdout": hex}}.
+    `pins` is {"datasets": {"holdout": hex}} (a `models` entry works the same way,
+    for models pinned by path; this project's models come from the registry).
     Comments and layout are kept: only the quoted hash strings change. Works for
     flow style (`candidate: {path: ..., sha256: "..."}`) and block style.
     """
@@ -144,14 +174,81 @@ def rewrite_pins(config: Path, pins: dict[str, dict[str, str]]) -> None:
     config.write_text("".join(lines), encoding="utf-8", newline="")
 
 
+def publish(root: Path, paths: dict[str, Path], estimators: dict[str, str]) -> dict:
+    """Register the models in the registry promote.yaml names; return its state.
+
+    Uses the same Python API as the `pytest-promote` command line. The first run (no
+    production version yet) bootstraps production from the baseline; every run
+    registers the candidate and points the `candidate` alias at it. `estimators`
+    (a description per model) is recorded as registry metadata of new versions.
+    """
+    config = load_config(root / "promote.yaml")
+    path = registry_path(root, config)
+    backend = SqliteBackend(path)
+    try:
+        registry = Registry(backend, Policy.from_config(config))
+        steps = []
+        if _production(registry) is None:
+            # Setup: the model already in production before this repository adopted the
+            # registry. Registered, approved in every required role and promoted
+            # `--initial` (the first production version has no baseline to be gated against).
+            baseline = registry.register(
+                MODEL_NAME, paths["baseline"], by=TRAINER, metadata={"estimator": estimators["baseline"]}
+            ).version
+            steps.append(f"setup: registered {_rel(paths['baseline'], root)} as {baseline.ref}")
+            missing = registry.describe_version(baseline.ref)["missing_roles"]
+            for role in missing:
+                registry.approve(baseline.ref, role, by=SETUP_ACTOR, note=SETUP_NOTE)
+            if missing:
+                steps.append(
+                    f"setup: approved {baseline.ref} as {', '.join(missing)} by {SETUP_ACTOR}"
+                    " (stands in for a real team's approval history)"
+                )
+            promotion = registry.promote(baseline.ref, initial=True, by=SETUP_ACTOR)
+            if not promotion.promoted:
+                unmet = "; ".join(check.message for check in promotion.unmet)
+                raise RuntimeError(f"initial promotion of {baseline.ref} refused: {unmet}")
+            steps.append(f"setup: initial promotion: {baseline.ref} is now in production")
+
+        registration = registry.register(
+            MODEL_NAME, paths["candidate"], alias=CANDIDATE_ALIAS, by=TRAINER,
+            metadata={"estimator": estimators["candidate"]},
+        )
+        candidate = registration.version
+        if registration.created:
+            steps.append(f"registered {_rel(paths['candidate'], root)} as {candidate.ref}")
+        else:
+            steps.append(
+                f"{_rel(paths['candidate'], root)}: {candidate.ref} already holds these bytes; nothing new registered"
+            )
+        moved = registration.alias_moved_from
+        if moved == candidate.version:
+            steps.append(f"alias {CANDIDATE_ALIAS} already points at {candidate.ref}")
+        else:
+            steps.append(f"alias {CANDIDATE_ALIAS} -> {candidate.ref}" + (f" (was version {moved})" if moved else ""))
+        info = registry.describe(MODEL_NAME)
+    finally:
+        backend.close()
+    state = next(item["state"] for item in info["versions"] if item["version"] == candidate.version)
+    if state == "production":
+        steps.append(f"note: {candidate.ref} is already in production; `pytest --promote` compares it with itself")
+    elif state in ("quarantined", "archived"):
+        steps.append(f"note: {candidate.ref} is {state}; it can never be promoted, so `pytest --promote` blocks")
+    return {
+        "path": path, "steps": steps, "aliases": info["aliases"], "candidate": candidate.version,
+        "candidate_created": registration.created, "production": info["aliases"].get(PRODUCTION),
+    }
+
+
 def train(candidate_kind: str = "gbm", root: Path = Path(__file__).parent) -> dict:
-    """Train both models, write models/, data/ and the pins; return a summary."""
+    """Train both models, write models/, data/ and the data pin, publish to the registry;
+    return a summary."""
     root = Path(root)
     X_train, X_hold, y_train, y_hold = make_data()
 
     # Single-threaded fits: parallel float reductions (OpenMP, BLAS) depend on the
     # thread count, and HistGradientBoosting even stores its thread count in the
-    # pickle. One thread makes the bytes, hence the sha256 pins, machine-independent.
+    # pickle. One thread makes the bytes, hence the sha256 digests, machine-independent.
     with threadpool_limits(limits=1):
         baseline = make_baseline().fit(X_train, y_train)
         candidate = make_candidate(candidate_kind).fit(X_train, y_train)
@@ -170,13 +267,8 @@ def train(candidate_kind: str = "gbm", root: Path = Path(__file__).parent) -> di
     write_golden(root / "golden" / "cases.jsonl", X_hold, y_hold, baseline)
 
     hashes = {name: sha256_of(p) for name, p in paths.items()}
-    rewrite_pins(
-        root / "promote.yaml",
-        {
-            "models": {"candidate": hashes["candidate"], "baseline": hashes["baseline"]},
-            "datasets": {"holdout": hashes["holdout"]},
-        },
-    )
+    # Only the data set is pinned in promote.yaml; the registry pins the models' bytes.
+    rewrite_pins(root / "promote.yaml", {"datasets": {"holdout": hashes["holdout"]}})
 
     metrics = {}
     for name, model in (("candidate", candidate), ("baseline", baseline)):
@@ -187,11 +279,31 @@ def train(candidate_kind: str = "gbm", root: Path = Path(__file__).parent) -> di
 
     print(f"candidate kind: {candidate_kind}  (train rows {len(y_train)}, hold-out rows {len(y_hold)})")
     for name, p in paths.items():
-        print(f"wrote {p.relative_to(root)}  sha256 {hashes[name]}")
-    print(f"pinned in {(root / 'promote.yaml').relative_to(root)}")
+        pinned = "  (pinned in promote.yaml)" if name == "holdout" else ""
+        print(f"wrote {str(p.relative_to(root)):20s}  sha256 {hashes[name]}{pinned}")
+    labels = {name: f"{name} ({describe(model)})" for name, model in (("candidate", candidate), ("baseline", baseline))}
+    width = max(map(len, labels.values()))
     for name, m in metrics.items():
-        print(f"hold-out {name:9s}  accuracy {m['accuracy']:.4f}  roc_auc {m['roc_auc']:.4f}")
-    return {"paths": paths, "sha256": hashes, "metrics": metrics}
+        print(f"hold-out {labels[name]:{width}s}  accuracy {m['accuracy']:.4f}  roc_auc {m['roc_auc']:.4f}")
+
+    registry = publish(root, paths, {"candidate": describe(candidate), "baseline": describe(baseline)})
+    print(f"registry {_rel(registry['path'], root)}:")
+    for step in registry["steps"]:
+        print(f"  {step}")
+    aliases = ", ".join(f"{alias} -> {MODEL_NAME}@{number}" for alias, number in sorted(registry["aliases"].items()))
+    print(f"{MODEL_NAME}: {aliases}")
+    return {"paths": paths, "sha256": hashes, "metrics": metrics, "registry": registry}
+
+
+def _production(registry: Registry) -> int | None:
+    return next((row["production"] for row in registry.list_models() if row["name"] == MODEL_NAME), None)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv=None) -> None:

@@ -57,7 +57,6 @@ class ModelStore:
         self._load = load
         self._resolve = resolve
         self._loaded: dict[str, LoadedModel | PromoteError] = {}
-        self.resolved: dict[str, ResolvedVersion] = {}  # role -> registry version, for registry models
 
     def get(self, role: str) -> LoadedModel:
         if role not in self._loaded:
@@ -85,12 +84,7 @@ class ModelStore:
                     f"models.{role}: {spec.path}: sha256 mismatch: promote.yaml pins {spec.sha256} but the file's sha256 is "
                     f"{digest}; the file changed since it was pinned (re-pin it only if the change is intended)"
                 )
-        try:
-            model = self._load(spec)
-        except PromoteError:
-            raise
-        except Exception as exc:
-            raise ModelLoadError(f"models.{role}: loading {spec.source} failed: {type(exc).__name__}: {exc}") from exc
+        model = self._run_loader(spec, spec.source)
         if model is None:
             what = f"loader {spec.loader} returned None" if spec.loader else f"no loader handles {spec.path.suffix!r} files"
             raise ModelLoadError(
@@ -101,6 +95,14 @@ class ModelStore:
             return LoadedModel(model, role, spec.source, digest, size_bytes=spec.path.stat().st_size)
         return _loader_made(model, spec)
 
+    def _run_loader(self, spec: ModelSpec, label: str) -> Any:
+        """The load hook; any failure but ours becomes a ModelLoadError naming the model."""
+        try:
+            return self._load(spec)
+        except PromoteError:
+            raise
+        except Exception as exc:
+            raise ModelLoadError(f"models.{spec.role}: loading {label} failed: {type(exc).__name__}: {exc}") from exc
 
     def _load_registered(self, spec: ModelSpec) -> LoadedModel:
         """A registry version: resolved, its artifact verified, then loaded as a pinned file."""
@@ -111,14 +113,8 @@ class ModelStore:
             raise ModelLoadError(
                 f"models.candidate: {spec.registry} resolves to {version.ref}, which is {version.state}: it can never be promoted"
             )
-        self.resolved[spec.role] = version
         pinned = replace(spec, path=version.artifact_path, sha256=version.sha256, filename=version.filename)
-        try:
-            model = self._load(pinned)
-        except PromoteError:
-            raise
-        except Exception as exc:
-            raise ModelLoadError(f"models.{spec.role}: loading {spec.source} ({version.ref}) failed: {type(exc).__name__}: {exc}") from exc
+        model = self._run_loader(pinned, f"{spec.source} ({version.ref})")
         if model is None:
             raise ModelLoadError(f"models.{spec.role}: {spec.source} ({version.ref}): no loader handles {version.suffix!r} files")
         return LoadedModel(model, spec.role, spec.source, version.sha256, size_bytes=version.size, registry=version.identity())

@@ -285,6 +285,12 @@ class Project:
         self.update_config({"datasets": {name: spec}})
         return sha
 
+    def use_loaders(self, module: str, source: str, candidate: str, baseline: str) -> None:
+        """Write ``module.py`` (``source``) and load the models from its functions ``candidate`` and ``baseline``."""
+        (self.path / f"{module}.py").write_text(source)
+        self.update_config({"models": None})
+        self.update_config({"models": {"candidate": {"loader": f"{module}:{candidate}"}, "baseline": {"loader": f"{module}:{baseline}"}}})
+
     def write_config(self, config: dict | None = None, *, extra_yaml: str = "", path: Path | None = None) -> Path:
         target = path or self.config_path
         target.parent.mkdir(parents=True, exist_ok=True)

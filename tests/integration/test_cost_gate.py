@@ -30,15 +30,8 @@ ALLOCATORS = textwrap.dedent(
 
 
 def cost_project(make_project, candidate: str, baseline: str, tests: str):
-    project = make_project(
-        models="toy",
-        tests=tests,
-        config={"models": {
-            "candidate": {"path": None, "sha256": None, "loader": f"allocators:{candidate}"},
-            "baseline": {"path": None, "sha256": None, "loader": f"allocators:{baseline}"},
-        }},
-    )  # fmt: skip
-    (project.path / "allocators.py").write_text(ALLOCATORS)
+    project = make_project(models="toy", tests=tests)
+    project.use_loaders("allocators", ALLOCATORS, candidate, baseline)
     return project
 
 

@@ -12,6 +12,8 @@ import pickle
 
 import pytest
 
+from .conftest import MODES
+
 GOLDEN_GATE = """
 @gate.golden("golden/cases.jsonl", atol={atol}, rtol={rtol})
 def test_golden(promote):
@@ -58,6 +60,26 @@ def test_matching_cases_pass_and_the_verdict_counts_them(make_project, helpers, 
     assert golden["sha256"] == helpers.sha256_path(project.path / "golden/cases.jsonl")
     assert golden["updated"] is False
     result.stdout.fnmatch_lines([f"*test_golden*golden*{CASES}/{CASES} cases match*PASS"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_golden_and_cost_gates_agree_under_xdist(make_project, helpers, mode):
+    project, cases = golden_project(make_project)
+    cases[4]["expected"][0][0] += 1.0
+    write_cases(project, cases)
+    cost = '''
+@gate.cost(max_ratio=1.0)
+def test_tokens(promote):
+    promote.record_cost("tokens", candidate=120, baseline=100, unit="tokens")
+'''
+    (project.path / "test_cost.py").write_text("from pytest_promote import gate\n" + cost)
+
+    result, verdict = project.promote_in_mode(mode)  # under xdist: also serially, verdicts compared
+
+    assert result.ret == 1
+    assert helpers.gate_entry(verdict, "test_golden")["golden"]["failing_ids"] == ["row-4"]
+    assert helpers.gate_entry(verdict, "test_tokens")["cost"]["ratio"] == 1.2
+    assert sorted(helpers.reason_codes(verdict)) == ["gate_failed", "gate_failed"]
 
 
 def test_every_failing_case_is_listed(make_project, helpers):

@@ -52,15 +52,8 @@ def latency_project(make_project, candidate: str, baseline: str, marker: str, ca
     def test_latency(promote):
         promote.time(lambda model: {call})
     """
-    project = make_project(
-        models="toy",
-        tests=tests,
-        config={"models": {
-            "candidate": {"path": None, "sha256": None, "loader": f"workmodels:{candidate}"},
-            "baseline": {"path": None, "sha256": None, "loader": f"workmodels:{baseline}"},
-        }},
-    )  # fmt: skip
-    (project.path / "workmodels.py").write_text(WORK_MODELS)
+    project = make_project(models="toy", tests=tests)
+    project.use_loaders("workmodels", WORK_MODELS, candidate, baseline)
     return project
 
 
