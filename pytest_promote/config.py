@@ -7,13 +7,16 @@ turn it into one usage-error line without a traceback.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .contracts import COLUMN_MODES, COLUMN_TYPES, STALE_ACTIONS, ColumnRule, Contract, Freshness, parse_datetime, parse_duration
 from .errors import ConfigError, RegistryError
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "ModelSpec",
     "DatasetSpec",
     "PromoteConfig",
+    "Requirements",
     "load_config",
     "configured_verdict",
     "sha256_file",
@@ -45,6 +49,7 @@ MIN_RESAMPLES = 100
 DEFAULT_MEMORY_MB = 256
 MIN_MEMORY_MB = 16
 DATASET_FORMATS = (".csv", ".npz", ".jsonl")
+DATASET_KEYS = ("path", "target", "sha256", "features", "schema", "rows", "columns", "max_age", "as_of", "on_stale")
 MODEL_ROLES = ("candidate", "baseline")
 CARD_TEXT_FIELDS = ("intended_use", "out_of_scope", "limitations", "known_biases", "safety_mitigations")
 CARD_FIELDS = CARD_TEXT_FIELDS + ("owners",)
@@ -108,6 +113,20 @@ class DatasetSpec:
     target: str | None  # None for .npz, which holds X and y
     sha256: str | None = None
     features: tuple[str, ...] | None = None
+    contract: Contract | None = None  # schema, rows, columns: checked when the file is loaded
+    freshness: Freshness | None = None  # max_age, as_of, on_stale
+
+
+REQUIREMENTS = ("git_clean", "model_pins", "owners")
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """``require:``: what a verdict must be able to show, or it blocks as ``unauditable``."""
+
+    git_clean: bool = False  # no uncommitted changes to tracked files
+    model_pins: bool = False  # every model pinned by sha256 (a pinned file, or a registry version)
+    owners: bool = False  # card.owners names someone
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,7 @@ class PromoteConfig:
     registry_path: Path | None = None  # None: .promote/registry.db under the rootdir
     required_approvals: tuple[str, ...] = ()
     card: CardConfig = field(default_factory=CardConfig)
+    require: Requirements = field(default_factory=Requirements)
 
     @property
     def base_dir(self) -> Path:
@@ -220,7 +240,7 @@ class _Validator:
         top = self.mapping(
             document,
             None,
-            ("version", "seed", "alpha", "bootstrap", "models", "datasets", "verdict", "registry", "approvals", "card"),
+            ("version", "seed", "alpha", "bootstrap", "models", "datasets", "verdict", "registry", "approvals", "card", "require"),
             ("version", "models"),
         )
         version = top["version"]
@@ -239,7 +259,15 @@ class _Validator:
             registry_path=self.registry(top.get("registry", {})),
             required_approvals=self.approvals(top.get("approvals", {})),
             card=self.card(top.get("card", {})),
+            require=self.require(top.get("require", {})),
         )
+
+    def require(self, value: Any) -> Requirements:
+        section = self.mapping(value, "require", REQUIREMENTS)
+        for name, flag in section.items():
+            if not isinstance(flag, bool):
+                raise self.fail(f"require.{name}", f"expected true or false, got {flag!r}")
+        return Requirements(**section)
 
     def seed(self, value: Any) -> int:
         if not _is_int(value) or value < 0:
@@ -305,7 +333,7 @@ class _Validator:
         return {str(name): self.dataset(spec, f"datasets.{name}", str(name)) for name, spec in section.items()}
 
     def dataset(self, value: Any, key: str, name: str) -> DatasetSpec:
-        section = self.mapping(value, key, ("path", "target", "sha256", "features"), ("path",))
+        section = self.mapping(value, key, DATASET_KEYS, ("path",))
         path = self.existing_file(section["path"], f"{key}.path")
         if path.suffix.lower() not in DATASET_FORMATS:
             raise self.fail(f"{key}.path", f"unsupported format {path.suffix!r} (expected {', '.join(DATASET_FORMATS)})")
@@ -324,8 +352,114 @@ class _Validator:
                 raise self.fail(f"{key}.features", f"the target column {target!r} cannot also be a feature")
             features = tuple(features)
         return DatasetSpec(
-            name=name, path=path, target=target, sha256=self.sha256(section.get("sha256"), f"{key}.sha256"), features=features
+            name=name,
+            path=path,
+            target=target,
+            sha256=self.sha256(section.get("sha256"), f"{key}.sha256"),
+            features=features,
+            contract=self.contract(section, key),
+            freshness=self.freshness(section, key),
         )
+
+    def contract(self, section: dict, key: str) -> Contract | None:
+        if not any(name in section for name in ("schema", "rows", "columns")):
+            return None
+        schema = ()
+        if "schema" in section:
+            columns = section["schema"]
+            if not isinstance(columns, dict) or not columns:
+                raise self.fail(f"{key}.schema", f"expected a mapping of column names to their rules, got {_describe(columns)}")
+            for column in columns:
+                if not isinstance(column, str) or not column:
+                    raise self.fail(f"{key}.schema", f"column names are strings (quote {column!r}), got {_describe(column)}")
+            schema = tuple(self.column_rule(rules, f"{key}.schema.{column}", column) for column, rules in columns.items())
+        mode = section.get("columns", "subset")
+        if mode not in COLUMN_MODES:
+            raise self.fail(f"{key}.columns", f"expected one of {', '.join(COLUMN_MODES)}, got {_describe(mode)}")
+        if "columns" in section and not schema:
+            raise self.fail(f"{key}.columns", "needs a 'schema' listing the columns to compare the file's with")
+        rows_min = rows_max = None
+        if "rows" in section:
+            rows = self.mapping(section["rows"], f"{key}.rows", ("min", "max"))
+            if not rows:
+                raise self.fail(f"{key}.rows", "expected at least one of 'min' and 'max'")
+            for bound in rows:
+                if not _is_int(rows[bound]) or rows[bound] < 0:
+                    raise self.fail(f"{key}.rows.{bound}", f"expected a number of rows (an integer >= 0), got {_describe(rows[bound])}")
+            rows_min, rows_max = rows.get("min"), rows.get("max")
+            if rows_min is not None and rows_max is not None and rows_min > rows_max:
+                raise self.fail(f"{key}.rows", f"min {rows_min} is greater than max {rows_max}")
+        return Contract(schema=schema, rows_min=rows_min, rows_max=rows_max, columns=mode)
+
+    def column_rule(self, value: Any, key: str, column: str) -> ColumnRule:
+        rules = self.mapping(value, key, ("type", "min", "max", "allowed", "nullable", "unique"), ("type",))
+        kind = rules["type"]
+        if kind not in COLUMN_TYPES:
+            raise self.fail(f"{key}.type", f"expected one of {', '.join(COLUMN_TYPES)}, got {_describe(kind)}")
+        for flag in ("nullable", "unique"):
+            if not isinstance(rules.get(flag, False), bool):
+                raise self.fail(f"{key}.{flag}", f"expected true or false, got {_describe(rules[flag])}")
+        bounds = {}
+        for bound in ("min", "max"):
+            if bound not in rules:
+                continue
+            if kind not in ("int", "float", "datetime"):
+                raise self.fail(f"{key}.{bound}", f"applies to int, float and datetime columns, not {kind}")
+            bounds[bound] = self.column_value(rules[bound], f"{key}.{bound}", kind, exact_int=False)
+        if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+            raise self.fail(f"{key}.min", f"min {rules['min']} is greater than max {rules['max']}")
+        allowed = None
+        if "allowed" in rules:
+            listed = rules["allowed"]
+            if not isinstance(listed, list) or not listed:
+                raise self.fail(f"{key}.allowed", f"expected a non-empty list of {kind} values, got {_describe(listed)}")
+            allowed = tuple(self.column_value(item, f"{key}.allowed", kind, exact_int=True) for item in listed)
+            if len({(type(a) is bool, a) for a in allowed}) != len(allowed):
+                raise self.fail(f"{key}.allowed", f"a value is listed twice: {listed!r}")
+        return ColumnRule(
+            name=column,
+            type=kind,
+            min=bounds.get("min"),
+            max=bounds.get("max"),
+            allowed=allowed,
+            nullable=rules.get("nullable", False),
+            unique=rules.get("unique", False),
+        )
+
+    def column_value(self, value: Any, key: str, kind: str, *, exact_int: bool) -> Any:
+        """A bound or an allowed value, of the column's type (a bound on an int column may be any number)."""
+        if kind == "datetime":
+            parsed = parse_datetime(value) if isinstance(value, (str, datetime.date)) else None
+            if parsed is None:
+                raise self.fail(key, f"expected an ISO 8601 datetime (e.g. '2024-01-31T00:00:00Z'), got {_describe(value)}")
+            return parsed
+        if kind in ("int", "float"):
+            numeric = _is_int(value) if kind == "int" and exact_int else _is_number(value) and math.isfinite(value)
+            if not numeric:
+                raise self.fail(key, f"expected {'an integer' if kind == 'int' and exact_int else 'a finite number'}, got {_describe(value)}")
+            return value
+        if not isinstance(value, bool if kind == "bool" else str):
+            raise self.fail(key, f"expected {'true or false' if kind == 'bool' else 'a string'}, got {_describe(value)}")
+        return value
+
+    def freshness(self, section: dict, key: str) -> Freshness | None:
+        if "max_age" not in section:
+            for name in ("as_of", "on_stale"):
+                if name in section:
+                    raise self.fail(f"{key}.{name}", "needs 'max_age' (e.g. max_age: 30d)")
+            return None
+        text = section["max_age"]
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            raise self.fail(f"{key}.max_age", str(exc)) from None
+        as_of = section.get("as_of")
+        if as_of is not None and (not isinstance(as_of, str) or not as_of):
+            raise self.fail(f"{key}.as_of", f"expected the name of a datetime column, got {_describe(as_of)}")
+        on_stale = section.get("on_stale", "block")
+        if on_stale not in STALE_ACTIONS:
+            raise self.fail(f"{key}.on_stale", f"expected one of {', '.join(STALE_ACTIONS)}, got {_describe(on_stale)}")
+        return Freshness(max_age=text, max_age_seconds=seconds, as_of=as_of, on_stale=on_stale)
 
     def registry_ref(self, value: Any, key: str) -> str:
         from .registry.refs import parse_ref  # lazily: most runs never touch the registry

@@ -1,16 +1,24 @@
-"""Evaluation datasets: ``.csv``, ``.npz`` and ``.jsonl`` files, pinned by sha256."""
+"""Evaluation datasets: ``.csv``, ``.npz`` and ``.jsonl`` files, pinned by sha256, checked
+against their contract and their maximum age.
+
+Loading runs in this order: the sha256 pin, parsing, the contract, freshness.
+"""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
+import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .config import DatasetSpec, PromoteConfig
-from .errors import DatasetError
+from .contracts import Contract, check_contract, format_duration, format_violations, measure_age, newest_timestamp
+from .errors import ContractViolation, DatasetError, PromoteError, StaleData
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,6 +36,8 @@ class Dataset:
     columns: tuple[str, ...]
     sha256: str
     other_columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # every other column of the file
+    warnings: tuple[str, ...] = ()  # e.g. stale data under on_stale: warn
+    age: dict | None = None  # with max_age: seconds, source, as_of, max_age_seconds, stale (plain JSON types)
 
     @property
     def n(self) -> int:
@@ -44,26 +54,49 @@ class Dataset:
 
 
 class DatasetStore:
-    """Loads each configured dataset once; unknown names list the configured ones."""
+    """Loads each configured dataset once; unknown names list the configured ones.
 
-    def __init__(self, config: PromoteConfig) -> None:
+    A dataset that failed to load fails again on every later ``get`` with the same error,
+    so no test sees a file that changed after it was refused.
+    """
+
+    def __init__(self, config: PromoteConfig, *, now: datetime | None = None) -> None:
         self._specs = config.datasets
+        self._now = now  # None: the real clock when each dataset is loaded
         self._loaded: dict[str, Dataset] = {}
+        self._failed: dict[str, PromoteError] = {}
+
+    def contract(self, name: str) -> Contract | None:
+        """The contract of a dataset (loading and checking the dataset itself first)."""
+        self.get(name)
+        return self._specs[name].contract
 
     def get(self, name: str) -> Dataset:
         if name not in self._specs:
             configured = ", ".join(sorted(self._specs)) or "none"
             raise DatasetError(f"unknown dataset {name!r} (configured in promote.yaml: {configured})")
+        if name in self._failed:
+            raise self._failed[name]
         if name not in self._loaded:
-            self._loaded[name] = load_dataset(self._specs[name])
+            try:
+                self._loaded[name] = load_dataset(self._specs[name], now=self._now)
+            except PromoteError as exc:
+                self._failed[name] = exc
+                raise
         return self._loaded[name]
 
     def loaded(self) -> dict[str, Dataset]:
         return dict(self._loaded)
 
 
-def load_dataset(spec: DatasetSpec) -> Dataset:
-    data = spec.path.read_bytes()
+def load_dataset(spec: DatasetSpec, *, now: datetime | None = None) -> Dataset:
+    """Read, verify and check one dataset; ``now`` (default: the real clock) dates its age."""
+    try:
+        with open(spec.path, "rb") as handle:
+            modified = os.fstat(handle.fileno()).st_mtime  # the time of the bytes read, not of a later stat
+            data = handle.read()
+    except OSError as exc:
+        raise DatasetError(f"datasets.{spec.name}: {spec.path}: cannot read the file ({exc.strerror or exc})") from None
     digest = hashlib.sha256(data).hexdigest()
     if spec.sha256 is not None and digest != spec.sha256:
         raise DatasetError(
@@ -71,9 +104,44 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
         )
     suffix = spec.path.suffix.lower()
     if suffix == ".npz":
-        return _from_npz(spec, data, digest)
-    columns = _read_csv(spec, data) if suffix == ".csv" else _read_jsonl(spec, data)
-    return _from_columns(spec, columns, digest)
+        dataset = _from_npz(spec, data, digest)
+        raw = {**{name: dataset.X[:, i] for i, name in enumerate(dataset.columns)}, **dataset.other_columns}
+    else:
+        raw = _read_csv(spec, data) if suffix == ".csv" else _read_jsonl(spec, data)
+        dataset = _from_columns(spec, raw, digest)
+    text = suffix == ".csv"  # CSV cells are text; JSON values and arrays carry their own types
+    if spec.contract is not None:
+        violations = check_contract(raw, spec.contract, text=text)
+        if violations:
+            raise ContractViolation(format_violations(f"datasets.{spec.name}: {spec.path}", violations), violations)
+    if spec.freshness is None:
+        return dataset
+    return _with_age(spec, dataset, raw, text, modified, now or datetime.now(timezone.utc))
+
+
+def _with_age(
+    spec: DatasetSpec, dataset: Dataset, raw: Mapping[str, Sequence], text: bool, modified: float, now: datetime
+) -> Dataset:
+    freshness = spec.freshness
+    subject = f"datasets.{spec.name}: {spec.path}"
+    if freshness.as_of is None:
+        as_of = datetime.fromtimestamp(modified, timezone.utc)
+    else:
+        if freshness.as_of not in raw:
+            raise DatasetError(f"datasets.{spec.name}.as_of: column {freshness.as_of!r} not found in {spec.path} (columns: {', '.join(raw)})")
+        as_of = newest_timestamp(raw[freshness.as_of], text=text)
+        if as_of is None:
+            # an unknown age is never fresh, whatever on_stale says: the column is likely the wrong one
+            raise StaleData(f"{subject}: cannot tell its age: column {freshness.as_of!r} (as_of) has no ISO 8601 datetime value")
+    age = measure_age(freshness, as_of, now)
+    if not age.stale:
+        return dataclasses.replace(dataset, age=age.to_dict())
+    message = (
+        f"{subject} is stale: {format_duration(age.seconds)} old, more than max_age {freshness.max_age} ({age.describe_source()})"
+    )
+    if freshness.on_stale == "block":
+        raise StaleData(message)
+    return dataclasses.replace(dataset, age=age.to_dict(), warnings=(message,))
 
 
 def _from_npz(spec: DatasetSpec, data: bytes, digest: str) -> Dataset:

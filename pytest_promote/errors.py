@@ -7,6 +7,8 @@ __all__ = [
     "ConfigError",
     "ModelLoadError",
     "DatasetError",
+    "ContractViolation",
+    "StaleData",
     "MetricInputError",
     "GateUsageError",
     "RegistryError",
@@ -44,6 +46,23 @@ class DatasetError(PromoteError):
     """A dataset could not be loaded, parsed, or does not match its pin."""
 
     code = "data_error"
+
+
+class ContractViolation(PromoteError):
+    """A dataset breaks its contract (``schema``, ``rows``, ``columns`` in ``promote.yaml``);
+    ``violations`` holds every broken rule (``contracts.Violation``)."""
+
+    code = "contract_violation"
+
+    def __init__(self, message: str, violations: tuple = ()) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
+
+
+class StaleData(PromoteError):
+    """A dataset is older than its ``max_age`` (with ``on_stale: block``), or its age cannot be told."""
+
+    code = "stale_data"
 
 
 class MetricInputError(PromoteError):

@@ -10,7 +10,7 @@ import pytest
 from . import hookspecs, loaders
 from .registry import sqlite as registry_sqlite
 from .config import CONFIG_FILENAME
-from .errors import ConfigError, GateUsageError, PromoteError
+from .errors import GateUsageError, PromoteError
 from .gates import GATE_MARKERS, GateContext, GateFailed, unmeasured_record
 from .session import PromoteSession, SessionPaths
 from .verdict import Reason, TestPhase, summary_lines
@@ -26,8 +26,10 @@ _MARKER_HELP = {
     "severity='block'): a promotion gate timing candidate and baseline interleaved (pytest-promote)",
     "gate_cost": "gate_cost(*, max_ratio=None, budget=None, severity='block'): a promotion gate on peak memory or a "
     "recorded cost figure (pytest-promote)",
-    "gate_golden": "gate_golden(path, *, atol=1e-08, rtol=1e-05, severity='block'): a promotion gate checking the "
+    "gate_golden": "gate_golden(path, *, atol=1e-08, rtol=1e-05, severity='block', schema=None): a promotion gate checking the "
     "candidate against a JSONL file of golden cases (pytest-promote)",
+    "gate_drift": "gate_drift(*, max_psi=None, max_ks=None, max_kl=None, bins=10, alpha=None, severity='warn'): a promotion "
+    "gate on distribution drift of model outputs or dataset columns (pytest-promote)",
 }
 
 
@@ -81,6 +83,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "until the files are reviewed and re-run (ini: promote_update_golden)",
     )
     group.addoption(
+        "--promote-replay",
+        metavar="VERDICT",
+        type=_file_path("--promote-replay"),
+        default=None,
+        help="re-run the gates with the seeds an earlier verdict recorded, on the same model and data bytes, and "
+        "report whether every number reproduces (ini: promote_replay)",
+    )
+    group.addoption(
         "--promote-registry",
         metavar="PATH",
         type=_file_path("--promote-registry"),
@@ -90,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("promote_config", help="the promote config file, relative to the ini file", default=None)
     parser.addini("promote_registry", help="the model registry database, relative to the ini file", default=None)
+    parser.addini("promote_replay", help="like --promote-replay, relative to the ini file", default=None)
     parser.addini("promote_verdict", help="where to write the verdict JSON, relative to the ini file", default=None)
     parser.addini("promote_update_golden", type="bool", help="like --promote-update-golden", default=False)
 
@@ -134,6 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
         verdict_override=_resolve(config, "promote_verdict", "promote_verdict"),
         update_golden=bool(update_golden),
         registry_override=_resolve(config, "promote_registry", "promote_registry"),
+        replay=_resolve(config, "promote_replay", "promote_replay"),
     )
     session = PromoteSession(
         paths,
@@ -146,10 +158,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         if _is_worker(config):
-            session.config  # noqa: B018 - validate only; the controller owns the verdict file
+            session.join()
         else:
             session.start()
-    except ConfigError as exc:
+    except PromoteError as exc:  # the run cannot start: a usage error, after a block verdict
         raise pytest.UsageError(str(exc)) from None
     if not _is_worker(config):
         config.pluginmanager.register(VerdictReporter(session), "promote-verdict-reporter")
@@ -255,12 +267,12 @@ def dataset(pytestconfig: pytest.Config) -> Any:
 def promote(request: pytest.FixtureRequest) -> GateContext:
     """The current gate's context: ``promote.compare(...)`` in a quality gate, ``promote.time(...)`` in a latency
     gate, ``promote.measure(...)``/``promote.record_cost(...)`` in a cost gate, ``promote.check_golden(...)`` in a
-    golden gate."""
+    golden gate, ``promote.compare_distributions(...)`` in a drift gate."""
     context = request.node.stash.get(context_key, None)
     if context is None:
         raise GateUsageError(
             f"{request.node.nodeid}: the promote fixture belongs to gate tests; mark the test with @gate.quality(...), "
-            "@gate.latency(...), @gate.cost(...) or @gate.golden(...)"
+            "@gate.latency(...), @gate.cost(...), @gate.golden(...) or @gate.drift(...)"
         )
     return context
 

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import ModelSpec, PromoteConfig, configured_verdict, load_config, sha256_file
 from .datasets import DatasetStore
-from .errors import ConfigError
-from .gates import GATE_KINDS, CostContext, GateContext, GoldenContext, LatencyContext, QualityContext, gate_seed
+from .errors import ConfigError, PromoteError
+from .gates import GATE_KINDS, CostContext, DriftContext, GateContext, GoldenContext, LatencyContext, QualityContext, gate_seed
 from .loaders import ModelStore
 from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, sign_verdict, signing_key_from_env, write_verdict
+from .verdict.envelope import file_digests
+from .verdict.requirements import unmet_requirements
+from .verdict.replay import ReplayError, ReplaySource, compare_gates, identity_mismatches, load_replay_source
 
 if TYPE_CHECKING:
     from .registry import Registry, RegistryBackend, ResolvedVersion
@@ -33,6 +36,7 @@ class SessionPaths:
     verdict_override: Path | None = None  # from --promote-verdict or the ini key
     update_golden: bool = False  # --promote-update-golden: golden gates rewrite their files
     registry_override: Path | None = None  # from --promote-registry or the ini key
+    replay: Path | None = None  # --promote-replay: the verdict to reproduce
 
 
 class PromoteSession:
@@ -50,6 +54,7 @@ class PromoteSession:
         self.collector = VerdictCollector()
         self.verdict: dict | None = None
         self.signing_key: bytes | None = None
+        self.replay: ReplaySource | None = None
         self._load_model = load_model
         self._open_registry = open_registry
         self._config: PromoteConfig | ConfigError | None = None
@@ -117,27 +122,62 @@ class PromoteSession:
     def dataset_identities(self) -> dict[str, dict]:
         if self._datasets is None:
             return {}
-        return {name: {"sha256": data.sha256, "rows": data.n} for name, data in self._datasets.loaded().items()}
+        return {
+            name: {"sha256": data.sha256, "rows": data.n, "age": data.age, "warnings": list(data.warnings)}
+            for name, data in self._datasets.loaded().items()
+        }
 
     # --- a promotion run ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Remove any earlier verdict, then validate the config and the signing key (ConfigError is fatal)."""
+        """Remove any earlier verdict, then validate the config and the signing key (ConfigError is fatal);
+        for a replay, read the old verdict and check that the bytes here are the ones it evaluated."""
         try:
             self.config
             self.signing_key = signing_key_from_env(os.environ)
-        except ConfigError as exc:
+            if self.paths.replay is not None:
+                self.replay = load_replay_source(self.paths.replay)
+                self._check_replay_identities()
+        except PromoteError as exc:  # a config, replay or registry fault: nothing can be decided
             remove_stale_verdict(self.verdict_path)
             self.write_block(Reason(exc.code, str(exc)))
             raise
         remove_stale_verdict(self.verdict_path)
+
+    def join(self) -> None:
+        """An xdist worker's start: validate the config and take a replay's seeds; the controller
+        owns the verdict file and has checked the replay's bytes."""
+        self.config  # noqa: B018 - validate only
+        if self.paths.replay is not None:
+            self.replay = load_replay_source(self.paths.replay)
+
+    def _check_replay_identities(self) -> None:
+        """Before any gate runs: files and registry versions must be the verdict's bytes (a loader's
+        model can only be fingerprinted once built; it is compared when the run ends)."""
+        models = {}
+        for role, spec in self.config.models.items():
+            if spec.registry is not None:
+                models[role] = self._resolve_registered(spec).sha256
+            elif spec.path is not None:
+                models[role] = _digest_or_none(spec.path)
+            else:
+                models[role] = self.replay.models.get(role)
+        datasets = {name: _digest_or_none(spec.path) for name, spec in self.config.datasets.items()}
+        mismatches = identity_mismatches(self.replay, models, datasets)
+        if mismatches:
+            raise ReplayError(f"--promote-replay {self.replay.path}: not the bytes the verdict evaluated: {'; '.join(mismatches)}")
+
+    def gate_seed(self, node_id: str) -> int:
+        """The gate's seed: a replay's recorded one, else derived from the master seed and the node id."""
+        recorded = self.replay.seed_for(node_id) if self.replay is not None else None
+        return recorded if recorded is not None else gate_seed(self.config.seed, node_id)
 
     def gate_context(self, node_id: str, marker_name: str, args: tuple, kwargs: Mapping[str, Any], test_file: Path) -> GateContext:
         """The ``promote`` fixture's context for one gate test; GateUsageError for bad marker arguments."""
         config = self.config
         spec_type, context_type = GATE_KINDS[marker_name]
         spec = spec_type.from_marker(args, kwargs, config.alpha)
-        seed = gate_seed(config.seed, node_id)
+        seed = self.gate_seed(node_id)
         if context_type is QualityContext:
             return QualityContext(
                 node_id=node_id,
@@ -154,7 +194,9 @@ class PromoteSession:
             return LatencyContext(node_id=node_id, gate=spec, seed=seed, resamples=config.bootstrap.resamples, models=self.models)
         if context_type is CostContext:
             return CostContext(node_id=node_id, gate=spec, models=self.models)
-        return GoldenContext(node_id=node_id, gate=spec, models=self.models, test_dir=test_file.parent,
+        if context_type is DriftContext:
+            return DriftContext(node_id=node_id, gate=spec, seed=seed, models=self.models, datasets=self.datasets)
+        return GoldenContext(node_id=node_id, gate=spec, models=self.models, datasets=self.datasets, test_dir=test_file.parent,
                              rootdir=self.paths.rootdir, update=self.paths.update_golden)  # fmt: skip
 
     def finish(self, *, interrupted: bool, exit_status: int = 0, internal_error: bool = False) -> dict:
@@ -162,14 +204,43 @@ class PromoteSession:
         if internal_error:
             self.collector.add_reason(Reason("internal_error", "pytest stopped with an internal error"))
         config = self.config
+        for problem in unmet_requirements(config, self.paths.rootdir):
+            self.collector.add_reason(Reason("unauditable", problem))
+        gates = self.collector.gates()
+        models = self._verdict_models(config)
+        envelope = self._envelope(config, gates)
+        replay = self._replay_report(models, envelope, gates) if self.replay is not None else None
         verdict = self.collector.verdict(
             interrupted=interrupted,
             exit_status=exit_status,
-            models=self._verdict_models(config),
-            envelope=self._envelope(config),
+            models=models,
+            envelope=envelope,
+            warnings=self._dataset_warnings(),
             rollback_candidate=self._rollback_candidate(config),
+            replay=replay,
         )
         return self._write(verdict)
+
+    def _dataset_warnings(self) -> list[str]:
+        loaded = {**self.dataset_identities(), **self.collector.datasets()}  # here, and in any worker
+        return list(dict.fromkeys(warning for identity in loaded.values() for warning in identity.get("warnings", ())))
+
+    def _replay_report(self, models: dict[str, dict], envelope: dict, gates: list[dict]) -> dict:
+        """Compare this run with the verdict it replays; a mismatch or a difference blocks."""
+        datasets = {name: entry["sha256"] for name, entry in envelope["datasets"].items()}
+        mismatches = identity_mismatches(self.replay, {role: m.get("sha256") for role, m in models.items()}, datasets)
+        report = compare_gates(self.replay, gates, envelope["distributions"])
+        if mismatches:
+            report["reproduced"] = False
+            self.collector.add_reason(Reason("replay_mismatch", f"{self.replay.path}: {'; '.join(mismatches)}"))
+        elif not report["reproduced"]:
+            differing = [entry["id"] for entry in report["gates"] if entry["status"] not in ("reproduced", "remeasured")]
+            changed = ", ".join(f"{name} {v['verdict']} -> {v['now']}" for name, v in report["package_changes"].items())
+            where = f"; installed packages differ: {changed}" if changed else "; installed packages are the same"
+            self.collector.add_reason(
+                Reason("not_reproduced", f"replay of {self.replay.path}: {len(differing)} gate(s) differ: {', '.join(differing)}{where}")
+            )
+        return report
 
     def _write(self, verdict: dict) -> dict:
         if self.signing_key is not None:
@@ -217,22 +288,28 @@ class PromoteSession:
                 models[role] = {"source": spec.source, "sha256": digest, "size_bytes": size, "registry": None}
         return models
 
-    def _envelope(self, config: PromoteConfig | None) -> dict:
+    def _envelope(self, config: PromoteConfig | None, gates: list[dict] = ()) -> dict:
         loaded = {**self.dataset_identities(), **self.collector.datasets()}  # here, and in any worker
-        rows = {name: identity["rows"] for name, identity in loaded.items()}
         datasets = {}
         for name, spec in (config.datasets if config else {}).items():
-            try:
-                digest = sha256_file(spec.path)
-            except OSError:
-                digest = None
-            datasets[name] = {"path": str(spec.path), "sha256": digest, "rows": rows.get(name)}
+            identity = loaded.get(name, {})
+            datasets[name] = {"path": str(spec.path), "sha256": _digest_or_none(spec.path), "rows": identity.get("rows"), "age": identity.get("age")}
+        rootdir = self.paths.rootdir
         return collect_envelope(
-            rootdir=self.paths.rootdir,
+            rootdir=rootdir,
             command_line=self.command_line,
             seed=config.seed if config else None,
             config_path=config.path if config else self.paths.config,
             config_sha256=config.sha256 if config else None,
             datasets=datasets,
+            test_files=file_digests([rootdir / gate["id"].split("::")[0] for gate in gates], rootdir),
+            golden_files={gate["golden"]["path"]: gate["golden"]["sha256"] for gate in gates if gate.get("golden")},
+            gate_seeds={gate["id"]: gate["seed"] for gate in gates if gate.get("seed") is not None},
         )
 
+
+def _digest_or_none(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None

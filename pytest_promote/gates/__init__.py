@@ -1,4 +1,4 @@
-"""Gates: the marker API (``gate.quality``, ``gate.latency``, ``gate.cost``, ``gate.golden``),
+"""Gates: the marker API (``gate.quality``, ``gate.latency``, ``gate.cost``, ``gate.golden``, ``gate.drift``),
 marker validation, each kind's decision rule and its ``promote`` fixture context.
 
 Pure core: pytest is imported only inside :class:`GateNamespace`'s methods, which have to
@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..errors import PromoteWarning
 from .common import GATE_MARKERS, SEVERITIES, Failure, GateContext, GateFailed, GateInconclusive, gate_seed, unmeasured_record
 from .cost import CostContext, CostGate
+from .drift import DriftContext, DriftGate
 from .golden import GoldenContext, GoldenGate
 from .latency import LatencyContext, LatencyGate
 from .quality import DEFAULT_MIN_SLICE_SIZE, GateResult, QualityContext, QualityGate
@@ -37,6 +38,8 @@ __all__ = [
     "CostContext",
     "GoldenGate",
     "GoldenContext",
+    "DriftGate",
+    "DriftContext",
     "gate_seed",
     "unmeasured_record",
 ]
@@ -47,6 +50,7 @@ GATE_KINDS = {
     "gate_latency": (LatencyGate, LatencyContext),
     "gate_cost": (CostGate, CostContext),
     "gate_golden": (GoldenGate, GoldenContext),
+    "gate_drift": (DriftGate, DriftContext),
 }
 
 
@@ -103,11 +107,30 @@ class GateNamespace:
 
         return pytest.mark.gate_cost(max_ratio=max_ratio, budget=budget, severity=severity)
 
-    def golden(self, path: str | os.PathLike, *, atol: float = 1e-8, rtol: float = 1e-5, severity: str = "block") -> Any:
-        """Gate on the candidate reproducing a JSONL file of golden input/expected-output cases."""
+    def golden(
+        self, path: str | os.PathLike, *, atol: float = 1e-8, rtol: float = 1e-5, severity: str = "block", schema: str | None = None
+    ) -> Any:
+        """Gate on the candidate reproducing a JSONL file of golden input/expected-output cases; ``schema=``
+        names a dataset whose contract the inputs must meet."""
         import pytest
 
-        return pytest.mark.gate_golden(path, atol=atol, rtol=rtol, severity=severity)
+        return pytest.mark.gate_golden(path, atol=atol, rtol=rtol, severity=severity, schema=schema)
+
+
+    def drift(
+        self,
+        *,
+        max_psi: float | None = None,
+        max_ks: float | None = None,
+        max_kl: float | None = None,
+        bins: int = 10,
+        alpha: float | None = None,
+        severity: str = "warn",
+    ) -> Any:
+        """Gate on distribution drift: candidate outputs against the baseline's, or a dataset against a reference."""
+        import pytest
+
+        return pytest.mark.gate_drift(max_psi=max_psi, max_ks=max_ks, max_kl=max_kl, bins=bins, alpha=alpha, severity=severity)
 
 
 gate = GateNamespace()

@@ -23,7 +23,9 @@ __all__ = [
     "unmeasured_record",
 ]
 
-GATE_MARKERS = {"gate_quality": "quality", "gate_latency": "latency", "gate_cost": "cost", "gate_golden": "golden"}
+GATE_MARKERS = {
+    "gate_quality": "quality", "gate_latency": "latency", "gate_cost": "cost", "gate_golden": "golden", "gate_drift": "drift",
+}  # fmt: skip
 SEVERITIES = ("block", "warn")
 # the one call each kind's test body makes on the promote fixture
 MEASURING_CALL = {
@@ -31,6 +33,7 @@ MEASURING_CALL = {
     "latency": "promote.time(...)",
     "cost": "promote.measure(...) or promote.record_cost(...)",
     "golden": "promote.check_golden(...)",
+    "drift": "promote.compare_distributions(...)",
 }
 
 
@@ -102,6 +105,9 @@ class GateContext:
     def check_golden(self, *args: Any, **kwargs: Any) -> Any:
         raise self._not_mine("check_golden", "golden")
 
+    def compare_distributions(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._not_mine("compare_distributions", "drift")
+
     def _not_mine(self, call: str, owner: str) -> GateUsageError:
         return GateUsageError(
             f"{self.node_id}: promote.{call}() belongs to @gate.{owner}; this test is a {self.kind} gate, "
@@ -162,8 +168,8 @@ def blank_record(node_id: str, marker_name: str, metric: str | None, severity: s
 # --- argument checks, shared so every kind words them alike ------------------------------------------
 
 
-def check_severity(options: Mapping[str, Any], kind: str) -> str:
-    severity = options.get("severity", "block")
+def check_severity(options: Mapping[str, Any], kind: str, default: str = "block") -> str:
+    severity = options.get("severity", default)
     if severity not in SEVERITIES:
         raise GateUsageError(f"gate.{kind}: severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
     return severity

@@ -13,11 +13,11 @@ from ..errors import GateUsageError, PromoteWarning
 from .common import Failure, GateContext, blank_record, check_known, check_severity, positional
 
 if TYPE_CHECKING:
-    from ..golden import GoldenCheck, GoldenUpdate
+    from ..golden import GoldenCheck, GoldenFile, GoldenUpdate
 
 __all__ = ["GoldenGate", "GoldenContext"]
 
-_ALLOWED = ("path", "atol", "rtol", "severity")
+_ALLOWED = ("path", "atol", "rtol", "severity", "schema")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class GoldenGate:
     atol: float
     rtol: float
     severity: str
+    schema: str | None = None  # a dataset whose contract every case's input rows must meet
 
     @classmethod
     def from_marker(cls, args: tuple, kwargs: Mapping[str, Any], default_alpha: float) -> GoldenGate:
@@ -41,7 +42,10 @@ class GoldenGate:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise GateUsageError(f"gate.golden: {name} must be a finite number >= 0, got {value!r}")
             tolerances[name] = float(value)
-        return cls(os.fspath(path), tolerances["atol"], tolerances["rtol"], check_severity(options, "golden"))
+        schema = options.get("schema")
+        if schema is not None and (not isinstance(schema, str) or not schema):
+            raise GateUsageError(f"gate.golden: schema must name a dataset in promote.yaml, got {schema!r}")
+        return cls(os.fspath(path), tolerances["atol"], tolerances["rtol"], check_severity(options, "golden"), schema)
 
     @property
     def rule(self) -> str:
@@ -56,6 +60,7 @@ class GoldenContext(GateContext):
     node_id: str
     gate: GoldenGate
     models: Any  # loaders.ModelStore
+    datasets: Any  # datasets.DatasetStore
     test_dir: Path
     rootdir: Path
     update: bool = False  # --promote-update-golden: rewrite the expected outputs from the candidate
@@ -76,6 +81,8 @@ class GoldenContext(GateContext):
             raise self.measured_twice("check_golden")
         path = resolve_golden_path(self.gate.path, test_dir=self.test_dir, rootdir=self.rootdir)
         golden = load_golden(path, allow_missing_expected=self.update)
+        if self.gate.schema is not None:
+            self._check_inputs(golden)
         candidate = self.models.get("candidate").model
 
         def run(inputs: Any) -> Any:
@@ -92,6 +99,27 @@ class GoldenContext(GateContext):
         self.publish_notes()
         self.enforce(self.failures, f"gate golden failed: {self.failures[0].message}" if self.failures else "", self.gate.severity)
         return self.check
+
+    def _check_inputs(self, golden: GoldenFile) -> None:
+        """Every case's input rows against the named dataset's contract, in its feature order."""
+        from ..contracts import check_rows, format_violations
+        from ..errors import ContractViolation
+
+        contract = self.datasets.contract(self.gate.schema)
+        if contract is None:
+            raise GateUsageError(f"{self.node_id}: gate.golden(schema={self.gate.schema!r}): that dataset declares no schema in promote.yaml")
+        features = self.datasets.get(self.gate.schema).columns
+        problems, found = [], []
+        for case in golden.cases:
+            rows = case.input if isinstance(case.input, list) and all(isinstance(row, list) for row in case.input) else [case.input]
+            violations = check_rows(rows, features, contract)
+            if violations:
+                found.extend(violations)
+                subject = f"case {case.id!r} (line {case.line}) input"
+                problems.append(format_violations(subject, violations, numbering="rows count the case's input rows from 1"))
+        if problems:
+            message = f"golden file {golden.path}: {len(problems)} case(s) break the contract of dataset {self.gate.schema!r}: " + "; ".join(problems)
+            raise ContractViolation(message, tuple(found))
 
     def _update_message(self) -> str:
         update = self.updated

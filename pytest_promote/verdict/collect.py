@@ -120,6 +120,7 @@ class VerdictCollector:
         envelope: dict,
         warnings: list[str] = (),
         rollback_candidate: dict | None = None,
+        replay: dict | None = None,
     ) -> dict:
         gates = self.gates()
         failed_tests = [
@@ -138,6 +139,7 @@ class VerdictCollector:
             tests=self.counts().to_dict(),
             envelope=envelope,
             rollback_candidate=rollback_candidate,
+            replay=replay,
         )
 
 
@@ -162,6 +164,7 @@ def assemble(
     tests: dict,
     envelope: dict,
     rollback_candidate: dict | None = None,
+    replay: dict | None = None,
 ) -> dict:
     """The verdict document, field order as in ``schemas/verdict.schema.json``."""
     return {
@@ -176,6 +179,9 @@ def assemble(
         "tests": tests,
         "envelope": envelope,
         "rollback_candidate": rollback_candidate,
+        "replay_of": replay["of"] if replay else None,
+        "reproduced": replay["reproduced"] if replay else None,
+        "replay": replay,
     }
 
 

@@ -20,6 +20,7 @@ def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
         lines.extend(_slice_lines(gate))
         lines.extend(_latency_lines(gate))
         lines.extend(_golden_lines(gate))
+        lines.extend(_drift_lines(gate))
     lines.append("")
     where = f"  (verdict: {verdict_path})" if verdict_path else ""
     lines.append(f"decision: {verdict['decision'].upper()}{where}")
@@ -78,7 +79,33 @@ def _golden_cells(gate: dict) -> tuple[str, str, str]:
     return f"{golden['passed']}/{golden['cases']} cases match", "-", "-"
 
 
-_CELLS = {"quality": _quality_cells, "latency": _latency_cells, "cost": _cost_cells, "golden": _golden_cells}
+def _drift_cells(gate: dict) -> tuple[str, str, str]:
+    drift = gate.get("drift")
+    if not drift:
+        return "-", "-", "-"
+    worst = max(drift["columns"], key=lambda column: column["psi"] if column["psi"] is not None else float("inf"))
+    return drift["current"], drift["reference"], f"max PSI {_num(worst['psi'])} ({worst['name']})"
+
+
+_CELLS = {"quality": _quality_cells, "latency": _latency_cells, "cost": _cost_cells, "golden": _golden_cells, "drift": _drift_cells}
+
+
+def _drift_lines(gate: dict) -> list[str]:
+    drift = gate.get("drift")
+    if not drift:
+        return []
+    lines = [f"{gate['id']} drift of {drift['current']} against {drift['reference']}:"]
+    for column in drift["columns"]:
+        label = "PASS" if column["passed"] else "FAIL"
+        lines.append(
+            f"  {column['name']}: PSI {_num(column['psi'])} [{_num(column['psi_low'])}, {_num(column['psi_high'])}], "
+            f"KS {_num(column['ks'])} (p {_p(column['ks_p_value'])}), KL {_num(column['kl'])} {label}"
+        )
+    return lines
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _latency_lines(gate: dict) -> list[str]:

@@ -23,7 +23,7 @@ def assert_one_clear_line(result: pytest.RunResult, config_path, *fragments: str
 CASES = {
     "unknown-top-level-key": (
         {"colour": "red"},
-        ["colour: unknown key (allowed: version, seed, alpha, bootstrap, models, datasets, verdict, registry, approvals, card)"],
+        ["colour: unknown key (allowed: version, seed, alpha, bootstrap, models, datasets, verdict, registry, approvals, card, require)"],
     ),
     "unknown-nested-key": ({"bootstrap": {"iterations": 10}}, ["bootstrap.iterations: unknown key (allowed: resamples, method, memory_mb, threads)"]),
     "wrong-type-seed": ({"seed": "abc"}, ["seed: expected a non-negative integer, got 'abc'"]),

@@ -211,3 +211,28 @@ def test_update_golden_needs_promote(make_project):
 
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*--promote-update-golden rewrites golden files from the candidate; it needs --promote*"])
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_golden_inputs_meet_a_datasets_contract(make_project, helpers, broken):
+    project, cases = golden_project(make_project)
+    project.write_tests(GOLDEN_GATE.format(atol=1e-6, rtol='0, schema="holdout"'))
+    schema = {name: {"type": "float", "min": -20, "max": 20} for name in helpers.FEATURES}
+    schema["label"] = {"type": "int", "allowed": [0, 1]}
+    project.update_config({"datasets": {"holdout": {"schema": schema}}})
+    if broken:
+        cases[2]["input"][0][0] = 99.0
+        cases[5]["input"][0][3] = "high"
+    write_cases(project, cases)
+
+    result = project.run("--promote")
+
+    if not broken:
+        assert result.ret == 0, result.stdout.str()
+        return
+    assert result.ret == 1
+    reason = project.verdict()["reasons"][0]
+    assert reason["code"] == "contract_violation"
+    assert "2 case(s) break the contract of dataset 'holdout'" in reason["message"]
+    assert "case 'row-2' (line 3) input violates its contract" in reason["message"] and "above max 20" in reason["message"]
+    assert "case 'row-5' (line 6) input" in reason["message"] and "'high'" in reason["message"]

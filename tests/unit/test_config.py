@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from pytest_promote.config import (
     load_config,
     sha256_file,
 )
+from pytest_promote.contracts import ColumnRule, Contract, Freshness, contract_of
 from pytest_promote.errors import ConfigError
 
 PIN = "ab" * 32
@@ -208,6 +210,80 @@ def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
     assert sha256_file(blob) == hashlib.sha256(blob.read_bytes()).hexdigest()
 
 
+def test_dataset_contract_becomes_typed_rules(project: Path) -> None:
+    path = write(
+        project,
+        with_models(
+            "datasets:",
+            "  holdout:",
+            "    path: data/holdout.csv",
+            "    target: label",
+            "    schema:",
+            "      age: {type: int, min: 18, max: 120.5}",
+            "      plan: {type: str, allowed: [basic, pro]}",
+            "      signup: {type: datetime, nullable: true, min: 2024-01-01, max: '2024-12-31T23:00:00+01:00'}",
+            "      seen: {type: datetime, max: 2025-01-01 12:00:00}",
+            "      customer_id: {type: str, unique: true}",
+            "      score: {type: float, min: 0, max: 1, allowed: [0, 0.5, 1]}",
+            "      active: {type: bool, allowed: [true]}",
+            "      label: {type: int, allowed: [0, 1]}",
+            "    rows: {min: 1000}",
+            "    columns: exact",
+        ),
+    )
+    contract = load_config(path).datasets["holdout"].contract
+    assert isinstance(contract, Contract)
+    assert (contract.rows_min, contract.rows_max, contract.columns) == (1000, None, "exact")
+    rules = {rule.name: rule for rule in contract.schema}
+    assert list(rules) == ["age", "plan", "signup", "seen", "customer_id", "score", "active", "label"]  # schema order
+    assert rules["age"] == ColumnRule("age", "int", min=18, max=120.5)
+    assert rules["plan"] == ColumnRule("plan", "str", allowed=("basic", "pro"))
+    utc = timezone.utc
+    assert rules["signup"] == ColumnRule(
+        "signup", "datetime", min=datetime(2024, 1, 1, tzinfo=utc), max=datetime(2024, 12, 31, 22, tzinfo=utc), nullable=True
+    )
+    assert rules["seen"].max == datetime(2025, 1, 1, 12, tzinfo=utc)  # a YAML timestamp without zone is UTC
+    assert rules["customer_id"] == ColumnRule("customer_id", "str", unique=True)
+    assert rules["score"] == ColumnRule("score", "float", min=0, max=1, allowed=(0, 0.5, 1))
+    assert rules["active"].allowed == (True,)
+    assert rules["label"] == ColumnRule("label", "int", allowed=(0, 1))
+
+
+def test_contract_defaults_and_rows_only(project: Path) -> None:
+    lines = [
+        "datasets:",
+        "  a: {path: data/holdout.csv, target: label, schema: {a: {type: int}}}",
+        "  b: {path: data/holdout.csv, target: label, rows: {max: 5}}",
+        "  c: {path: data/holdout.csv, target: label}",
+        "  d: {path: data/arrays.npz, schema: {x0: {type: float}, y: {type: int}}, columns: subset}",
+    ]
+    config = load_config(write(project, with_models(*lines)))
+    a, b, c, d = (config.datasets[name] for name in "abcd")
+    assert a.contract == Contract(schema=(ColumnRule("a", "int"),), columns="subset")
+    assert a.contract.schema[0].nullable is False and a.contract.schema[0].unique is False
+    assert b.contract == Contract(rows_max=5)
+    assert c.contract is None and c.freshness is None
+    assert [rule.name for rule in d.contract.schema] == ["x0", "y"]
+    assert contract_of(a) is a.contract and contract_of(c) is None
+
+
+def test_dataset_freshness(project: Path) -> None:
+    lines = [
+        "datasets:",
+        "  a: {path: data/holdout.csv, target: label, max_age: 30d}",
+        "  b: {path: data/holdout.csv, target: label, max_age: 1.5h, as_of: event_time, on_stale: warn}",
+        "  c: {path: data/holdout.csv, target: label, max_age: 90m, on_stale: block}",
+        "  d: {path: data/holdout.csv, target: label, max_age: 45s}",
+    ]
+    config = load_config(write(project, with_models(*lines)))
+    specs = config.datasets
+    assert specs["a"].freshness == Freshness(max_age="30d", max_age_seconds=30 * 86400.0, as_of=None, on_stale="block")
+    assert specs["b"].freshness == Freshness(max_age="1.5h", max_age_seconds=5400.0, as_of="event_time", on_stale="warn")
+    assert specs["c"].freshness.max_age_seconds == 5400.0 and specs["c"].freshness.on_stale == "block"
+    assert specs["d"].freshness.max_age_seconds == 45.0
+    assert specs["a"].contract is None
+
+
 # --- invalid configurations ----------------------------------------------------------------
 
 MODELS = f"""\
@@ -227,6 +303,11 @@ def models_doc(candidate: str, baseline: str = f'{{path: models/base.pkl, sha256
 
 def dataset_doc(spec: str) -> str:
     return with_models("datasets:", f"  holdout: {spec}")
+
+
+def rules_doc(*lines: str) -> str:
+    """A csv dataset with extra keys (contract, freshness), one per line."""
+    return with_models("datasets:", "  holdout:", "    path: data/holdout.csv", "    target: label", *(f"    {line}" for line in lines))
 
 
 INVALID = [
@@ -351,6 +432,52 @@ INVALID = [
     ("card-owners-blank", with_models('card: {owners: [""]}'), "card.owners", "expected a list of owner names"),
     ("card-required-string", with_models("card: {required: owners}"), "card.required", "expected a list of card fields"),
     ("card-required-unknown", with_models("card: {required: [purpose]}"), "card.required", "unknown card field 'purpose'"),
+    # contracts and freshness
+    ("schema-not-mapping", rules_doc("schema: [a]"), "datasets.holdout.schema", "expected a mapping of column names to their rules"),
+    ("schema-empty", rules_doc("schema: {}"), "datasets.holdout.schema", "expected a mapping of column names"),
+    ("schema-column-number", rules_doc("schema: {1: {type: int}}"), "datasets.holdout.schema", r"column names are strings \(quote 1\)"),
+    ("schema-rules-not-mapping", rules_doc("schema: {a: int}"), "datasets.holdout.schema.a", "expected a mapping, got str 'int'"),
+    ("schema-rules-empty", rules_doc("schema: {a: }"), "datasets.holdout.schema.a", "expected a mapping, got nothing"),
+    ("schema-type-missing", rules_doc("schema: {a: {min: 1}}"), "datasets.holdout.schema.a.type", "required key is missing"),
+    ("schema-type-unknown", rules_doc("schema: {a: {type: integer}}"), "datasets.holdout.schema.a.type", "expected one of int, float, str, bool, datetime, got str 'integer'"),
+    ("schema-unknown-rule", rules_doc("schema: {a: {type: int, minimum: 1}}"), "datasets.holdout.schema.a.minimum", r"unknown key \(allowed: type, min, max, allowed, nullable, unique\)"),
+    ("schema-nullable-string", rules_doc('schema: {a: {type: int, nullable: "yes"}}'), "datasets.holdout.schema.a.nullable", "expected true or false, got str 'yes'"),
+    ("schema-unique-number", rules_doc("schema: {a: {type: int, unique: 1}}"), "datasets.holdout.schema.a.unique", "expected true or false, got int 1"),
+    ("schema-min-string", rules_doc('schema: {a: {type: int, min: "18"}}'), "datasets.holdout.schema.a.min", "expected a finite number, got str '18'"),
+    ("schema-max-bool", rules_doc("schema: {a: {type: float, max: true}}"), "datasets.holdout.schema.a.max", "expected a finite number, got bool True"),
+    ("schema-max-nan", rules_doc("schema: {a: {type: float, max: .nan}}"), "datasets.holdout.schema.a.max", "expected a finite number"),
+    ("schema-min-above-max", rules_doc("schema: {a: {type: int, min: 10, max: 5}}"), "datasets.holdout.schema.a.min", "min 10 is greater than max 5"),
+    ("schema-min-on-str", rules_doc("schema: {a: {type: str, min: a}}"), "datasets.holdout.schema.a.min", "applies to int, float and datetime columns, not str"),
+    ("schema-max-on-bool", rules_doc("schema: {a: {type: bool, max: true}}"), "datasets.holdout.schema.a.max", "not bool"),
+    ("schema-datetime-min-not-date", rules_doc('schema: {a: {type: datetime, min: "yesterday"}}'), "datasets.holdout.schema.a.min", "expected an ISO 8601 datetime"),
+    ("schema-datetime-min-above-max", rules_doc('schema: {a: {type: datetime, min: "2024-02-01", max: "2024-01-01T00:00:00Z"}}'), "datasets.holdout.schema.a.min", "min 2024-02-01 is greater than max"),
+    ("schema-allowed-not-list", rules_doc("schema: {a: {type: str, allowed: basic}}"), "datasets.holdout.schema.a.allowed", "expected a non-empty list of str values"),
+    ("schema-allowed-empty", rules_doc("schema: {a: {type: str, allowed: []}}"), "datasets.holdout.schema.a.allowed", "non-empty list"),
+    ("schema-allowed-wrong-type", rules_doc("schema: {a: {type: int, allowed: [0, '1']}}"), "datasets.holdout.schema.a.allowed", "expected an integer, got str '1'"),
+    ("schema-allowed-float-for-int", rules_doc("schema: {a: {type: int, allowed: [0, 1.5]}}"), "datasets.holdout.schema.a.allowed", "expected an integer, got float 1.5"),
+    ("schema-allowed-bool-for-int", rules_doc("schema: {a: {type: int, allowed: [0, true]}}"), "datasets.holdout.schema.a.allowed", "expected an integer, got bool True"),
+    ("schema-allowed-number-for-str", rules_doc("schema: {a: {type: str, allowed: [basic, 3]}}"), "datasets.holdout.schema.a.allowed", "expected a string, got int 3"),
+    ("schema-allowed-number-for-bool", rules_doc("schema: {a: {type: bool, allowed: [1]}}"), "datasets.holdout.schema.a.allowed", "expected true or false, got int 1"),
+    ("schema-allowed-twice", rules_doc("schema: {a: {type: str, allowed: [x, x]}}"), "datasets.holdout.schema.a.allowed", "a value is listed twice"),
+    ("rows-not-mapping", rules_doc("rows: 1000"), "datasets.holdout.rows", "expected a mapping"),
+    ("rows-empty", rules_doc("rows: {}"), "datasets.holdout.rows", "at least one of 'min' and 'max'"),
+    ("rows-unknown-key", rules_doc("rows: {minimum: 3}"), "datasets.holdout.rows.minimum", r"unknown key \(allowed: min, max\)"),
+    ("rows-negative", rules_doc("rows: {min: -1}"), "datasets.holdout.rows.min", r"an integer >= 0\), got int -1"),
+    ("rows-float", rules_doc("rows: {max: 10.5}"), "datasets.holdout.rows.max", "got float 10.5"),
+    ("rows-min-above-max", rules_doc("rows: {min: 10, max: 5}"), "datasets.holdout.rows", "min 10 is greater than max 5"),
+    ("columns-unknown-mode", rules_doc("schema: {a: {type: int}}", "columns: all"), "datasets.holdout.columns", "expected one of subset, exact, got str 'all'"),
+    ("columns-without-schema", rules_doc("columns: exact"), "datasets.holdout.columns", "needs a 'schema'"),
+    ("max-age-number", rules_doc("max_age: 30"), "datasets.holdout.max_age", r"expected a positive number followed by a unit s, m, h or d \(e.g. '30d', '12h'\), got 30"),
+    ("max-age-no-unit", rules_doc('max_age: "30"'), "datasets.holdout.max_age", "got '30'"),
+    ("max-age-unknown-unit", rules_doc("max_age: 2w"), "datasets.holdout.max_age", "got '2w'"),
+    ("max-age-zero", rules_doc("max_age: 0d"), "datasets.holdout.max_age", "a positive number"),
+    ("max-age-negative", rules_doc("max_age: -1d"), "datasets.holdout.max_age", "got '-1d'"),
+    ("max-age-space", rules_doc('max_age: "30 d"'), "datasets.holdout.max_age", "got '30 d'"),
+    ("max-age-uppercase", rules_doc("max_age: 30D"), "datasets.holdout.max_age", "got '30D'"),
+    ("as-of-without-max-age", rules_doc("as_of: event_time"), "datasets.holdout.as_of", "needs 'max_age'"),
+    ("on-stale-without-max-age", rules_doc("on_stale: warn"), "datasets.holdout.on_stale", "needs 'max_age'"),
+    ("as-of-not-string", rules_doc("max_age: 1d", "as_of: 3"), "datasets.holdout.as_of", "expected the name of a datetime column, got int 3"),
+    ("on-stale-unknown", rules_doc("max_age: 1d", "on_stale: ignore"), "datasets.holdout.on_stale", "expected one of block, warn, got str 'ignore'"),
 ]
 
 

@@ -1,18 +1,21 @@
-"""Evaluation datasets: .csv, .npz and .jsonl files, their typing, pins and errors."""
+"""Evaluation datasets: .csv, .npz and .jsonl files, their typing, pins, contracts, freshness and errors."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pytest_promote.config import BootstrapConfig, DatasetSpec, ModelSpec, PromoteConfig
+from pytest_promote.contracts import ColumnRule, Contract, Freshness
 from pytest_promote.datasets import Dataset, DatasetStore, load_dataset
-from pytest_promote.errors import DatasetError
+from pytest_promote.errors import ContractViolation, DatasetError, PromoteError, StaleData
 
 
 def sha(data: bytes) -> str:
@@ -385,3 +388,264 @@ def test_store_unknown_name_lists_configured_names(tmp_path: Path) -> None:
 def test_store_unknown_name_without_datasets(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="configured in promote.yaml: none"):
         DatasetStore(config_with(tmp_path, {})).get("holdout")
+
+
+def test_store_remembers_a_failed_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n2,1\n")
+    store = DatasetStore(config_with(tmp_path, {"holdout": spec(path, sha256="0" * 64)}))
+    with pytest.raises(DatasetError) as first:
+        store.get("holdout")
+    path.write_text("a,label\n1,0\n")  # even a file that would now load is not read again
+    with pytest.raises(DatasetError) as second:
+        store.get("holdout")
+    assert second.value is first.value
+    assert store.loaded() == {}
+
+
+def test_unreadable_file_is_a_data_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "a,label\n1,0\n")
+    path.unlink()
+    with pytest.raises(DatasetError, match=r"datasets\.holdout: .*d\.csv: cannot read the file"):
+        load_dataset(spec(path))
+
+
+# --- contracts (schema, rows, columns) -----------------------------------------------------------
+
+CONTRACT = Contract(
+    schema=(
+        ColumnRule("age", "int", min=18, max=120),
+        ColumnRule("plan", "str", allowed=("basic", "pro")),
+        ColumnRule("signup", "datetime", nullable=True),
+        ColumnRule("customer_id", "str", unique=True),
+        ColumnRule("label", "int", allowed=(0, 1)),
+    ),
+    rows_min=3,
+)
+GOOD_CSV = "age,plan,signup,customer_id,label\n31,basic,2026-01-05,c1,0\n45,pro,,c2,1\n27,pro,2026-02-01T10:00:00Z,c3,1\n"
+GOOD_ROWS = [
+    {"age": 31, "plan": "basic", "signup": "2026-01-05", "customer_id": "c1", "label": 0},
+    {"age": 45, "plan": "pro", "signup": None, "customer_id": "c2", "label": 1},
+    {"age": 27, "plan": "pro", "signup": "2026-02-01T10:00:00Z", "customer_id": "c3", "label": 1},
+]
+
+
+def jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def test_csv_contract_passes(tmp_path: Path) -> None:
+    data = load_dataset(spec(write(tmp_path, "d.csv", GOOD_CSV), contract=CONTRACT))
+    assert data.n == 3 and data.warnings == () and data.age is None
+
+
+def test_csv_contract_violation_lists_every_rule(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,plan,signup,customer_id,label\n16,basic,2026-01-05,c1,0\n45,gold,soon,c1,1\n12.5,Pro,,c3,2\n")
+    with pytest.raises(ContractViolation) as info:
+        load_dataset(spec(path, contract=CONTRACT))
+    error = info.value
+    assert error.code == "contract_violation" and isinstance(error, PromoteError)
+    assert str(error) == (
+        f"datasets.holdout: {path} violates its contract (6 rules; row numbers count data rows from 1): "
+        "column 'age': 1 row not an int (row 3: '12.5'); "
+        "column 'age': 1 row below min 18 (row 1: 16); "
+        "column 'plan': 2 rows not in allowed [basic, pro] (rows 2, 3: 'gold', 'Pro'); "
+        "column 'signup': 1 row not an ISO 8601 datetime (row 2: 'soon'); "
+        "column 'customer_id': 1 row not unique (an earlier row has the same value) (row 2: 'c1'); "
+        "column 'label': 1 row not in allowed [0, 1] (row 3: 2)"
+    )
+    found = [(v.column, v.rule) for v in error.violations]
+    assert found == [("age", "type"), ("age", "min"), ("plan", "allowed"), ("signup", "type"), ("customer_id", "unique"), ("label", "allowed")]
+
+
+def test_csv_row_numbers_count_data_rows_not_blank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,label\n30,0\n\n10,1\n")
+    with pytest.raises(ContractViolation, match=r"1 row below min 18 \(row 2: 10\)"):
+        load_dataset(spec(path, contract=Contract(schema=(ColumnRule("age", "int", min=18),))))
+
+
+def test_jsonl_contract_uses_json_types(tmp_path: Path) -> None:
+    assert load_dataset(spec(write(tmp_path, "d.jsonl", jsonl(GOOD_ROWS)), contract=CONTRACT)).n == 3
+    rows = [dict(row) for row in GOOD_ROWS]
+    rows[0]["age"] = "31"  # text is not an int in JSON
+    rows[1]["label"] = True  # nor is a bool
+    rows[2]["plan"] = None
+    path = write(tmp_path, "e.jsonl", jsonl(rows))
+    with pytest.raises(ContractViolation) as info:
+        load_dataset(spec(path, contract=CONTRACT))
+    found = [(v.column, v.rule, v.rows) for v in info.value.violations]
+    assert found == [("age", "type", (1,)), ("plan", "null", (3,)), ("label", "type", (2,))]
+    assert "column 'age': 1 row not an int (row 1: '31')" in str(info.value)
+
+
+def test_npz_contract_names_columns_and_y(tmp_path: Path) -> None:
+    X = np.array([[31.0, 0.5], [45.0, 0.25], [27.0, np.nan]])
+    arrays = {"X": X, "y": np.array([0, 1, 1]), "columns": np.array(["age", "score"]), "region": np.array(["n", "s", "n"])}
+    path = write(tmp_path, "d.npz", npz_bytes(**arrays))
+    contract = Contract(
+        schema=(
+            ColumnRule("age", "int", min=18),  # integral floats in X are ints
+            ColumnRule("score", "float", nullable=True),
+            ColumnRule("y", "int", allowed=(0, 1)),
+            ColumnRule("region", "str", allowed=("n", "s")),
+        ),
+        columns="exact",
+    )
+    assert load_dataset(spec(path, target=None, contract=contract)).n == 3
+    strict = Contract(schema=(ColumnRule("score", "float"), ColumnRule("y", "bool")), columns="exact")
+    with pytest.raises(ContractViolation) as info:
+        load_dataset(spec(path, target=None, contract=strict))
+    assert [(v.column, v.rule) for v in info.value.violations] == [("score", "null"), ("y", "type"), (None, "extra")]
+    assert "the schema does not list: age, region" in str(info.value)
+
+
+def test_npz_default_column_names_in_a_contract(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.npz", npz_bytes(X=np.array([[1.5, 2.0], [2.5, 3.5]]), y=np.array([0, 1])))
+    contract = Contract(schema=(ColumnRule("x0", "float"), ColumnRule("x1", "int")))
+    with pytest.raises(ContractViolation, match=r"column 'x1': 1 row not an int \(row 2: 3.5\)"):
+        load_dataset(spec(path, target=None, contract=contract))
+
+
+def test_contract_exact_and_subset_and_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", GOOD_CSV)
+    listed = Contract(schema=(ColumnRule("age", "int"), ColumnRule("label", "int")), columns="subset")
+    assert load_dataset(spec(path, contract=listed)).n == 3
+    with pytest.raises(ContractViolation, match="columns: exact, but the file has 3 columns the schema does not list: plan, signup, customer_id"):
+        load_dataset(spec(path, contract=Contract(listed.schema, columns="exact")))
+    with pytest.raises(ContractViolation, match=r"column 'region': missing from the file \(columns: age, plan, signup, customer_id, label\)"):
+        load_dataset(spec(path, contract=Contract((ColumnRule("region", "str"),))))
+
+
+def test_contract_row_counts(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", GOOD_CSV)
+    assert load_dataset(spec(path, contract=Contract(rows_min=3, rows_max=3))).n == 3
+    with pytest.raises(ContractViolation, match=r"\(1 rule; .*\): rows: 3 rows, fewer than min 1000$"):
+        load_dataset(spec(path, contract=Contract(rows_min=1000)))
+    with pytest.raises(ContractViolation, match="rows: 3 rows, more than max 2"):
+        load_dataset(spec(path, contract=Contract(rows_max=2)))
+
+
+def test_the_pin_is_checked_before_the_contract(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,label\n1,0\n")
+    with pytest.raises(DatasetError, match="sha256 mismatch"):
+        load_dataset(spec(path, sha256="0" * 64, contract=Contract(rows_min=10)))
+
+
+def test_parse_errors_come_before_the_contract(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,label\n1,0\n2\n")
+    with pytest.raises(DatasetError, match="line 3 has 1 fields"):
+        load_dataset(spec(path, contract=Contract(rows_min=10)))
+
+
+def test_store_remembers_a_contract_violation(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "age,label\n1,0\n")
+    store = DatasetStore(config_with(tmp_path, {"holdout": spec(path, contract=Contract(rows_min=2))}))
+    with pytest.raises(ContractViolation) as first:
+        store.get("holdout")
+    path.write_text("age,label\n1,0\n2,1\n")
+    with pytest.raises(ContractViolation) as second:
+        store.get("holdout")
+    assert second.value is first.value
+
+
+# --- freshness -----------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+EVENTS = "x,label,event_time\n1,0,2026-10-01T00:00:00Z\n2,1,\n3,0,2026-10-14T10:00:00+02:00\n4,1,not a time\n"
+
+
+def aged(path: Path, days: float) -> Path:
+    """Set the file's modification time ``days`` before NOW."""
+    stamp = (NOW - timedelta(days=days)).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_fresh_file_by_modification_time(tmp_path: Path) -> None:
+    path = aged(write(tmp_path, "d.csv", "x,label\n1,0\n"), days=2)
+    data = load_dataset(spec(path, freshness=Freshness("30d", 30 * 86400.0)), now=NOW)
+    assert data.warnings == ()
+    assert data.age == {
+        "seconds": 2 * 86400.0,
+        "source": "mtime",
+        "as_of": "2026-11-22T11:00:00Z",
+        "max_age_seconds": 30 * 86400.0,
+        "stale": False,
+    }
+    assert json.loads(json.dumps(data.age)) == data.age  # plain JSON types
+
+
+def test_stale_file_blocks(tmp_path: Path) -> None:
+    path = aged(write(tmp_path, "d.csv", "x,label\n1,0\n"), days=41 + 3 / 24)
+    with pytest.raises(StaleData) as info:
+        load_dataset(spec(path, freshness=Freshness("30d", 30 * 86400.0)), now=NOW)
+    assert info.value.code == "stale_data" and isinstance(info.value, PromoteError)
+    assert str(info.value) == (
+        f"datasets.holdout: {path} is stale: 41d 3h old, more than max_age 30d (file modified 2026-10-14T08:00:00Z)"
+    )
+
+
+def test_stale_file_warns(tmp_path: Path) -> None:
+    path = aged(write(tmp_path, "d.csv", "x,label\n1,0\n"), days=41 + 3 / 24)
+    data = load_dataset(spec(path, freshness=Freshness("30d", 30 * 86400.0, on_stale="warn")), now=NOW)
+    assert data.n == 1
+    assert data.warnings == (f"datasets.holdout: {path} is stale: 41d 3h old, more than max_age 30d (file modified 2026-10-14T08:00:00Z)",)
+    assert data.age["stale"] is True and data.age["source"] == "mtime"
+
+
+def test_as_of_uses_the_newest_parseable_value(tmp_path: Path) -> None:
+    path = aged(write(tmp_path, "d.csv", EVENTS), days=0)  # a fresh file: the column decides
+    fresh = load_dataset(spec(path, freshness=Freshness("60d", 60 * 86400.0, as_of="event_time")), now=NOW)
+    assert fresh.age == {
+        "seconds": (41 * 86400.0 + 3 * 3600),
+        "source": "as_of:event_time",
+        "as_of": "2026-10-14T08:00:00Z",
+        "max_age_seconds": 60 * 86400.0,
+        "stale": False,
+    }
+    with pytest.raises(StaleData) as info:
+        load_dataset(spec(path, freshness=Freshness("30d", 30 * 86400.0, as_of="event_time")), now=NOW)
+    assert str(info.value) == (
+        f"datasets.holdout: {path} is stale: 41d 3h old, more than max_age 30d (newest event_time 2026-10-14T08:00:00Z)"
+    )
+
+
+def test_as_of_in_jsonl_and_npz(tmp_path: Path) -> None:
+    records = [{"x": 1, "label": 0, "t": "2026-11-20T00:00:00"}, {"x": 2, "label": 1, "t": None}]
+    freshness = Freshness("7d", 7 * 86400.0, as_of="t")
+    data = load_dataset(spec(write(tmp_path, "d.jsonl", jsonl(records)), freshness=freshness), now=NOW)
+    assert data.age["as_of"] == "2026-11-20T00:00:00Z" and not data.age["stale"]
+    arrays = {"X": np.zeros((2, 1)), "y": np.array([0, 1]), "t": np.array(["2026-11-01", "2026-11-02"], dtype="datetime64[D]")}
+    with pytest.raises(StaleData, match=r"22d 11h old, more than max_age 7d \(newest t 2026-11-02T00:00:00Z\)"):
+        load_dataset(spec(write(tmp_path, "d.npz", npz_bytes(**arrays)), target=None, freshness=freshness), now=NOW)
+
+
+def test_as_of_column_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "x,label\n1,0\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec(path, freshness=Freshness("1d", 86400.0, as_of="event_time")), now=NOW)
+    assert str(info.value) == f"datasets.holdout.as_of: column 'event_time' not found in {path} (columns: x, label)"
+
+
+@pytest.mark.parametrize("on_stale", ["block", "warn"])
+def test_as_of_column_without_a_datetime_always_blocks(tmp_path: Path, on_stale: str) -> None:
+    path = write(tmp_path, "d.csv", "x,label,event_time\n1,0,\n2,1,yesterday\n")
+    with pytest.raises(StaleData) as info:
+        load_dataset(spec(path, freshness=Freshness("1d", 86400.0, as_of="event_time", on_stale=on_stale)), now=NOW)
+    assert str(info.value) == (
+        f"datasets.holdout: {path}: cannot tell its age: column 'event_time' (as_of) has no ISO 8601 datetime value"
+    )
+
+
+def test_now_defaults_to_the_real_clock(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", "x,label\n1,0\n")  # modified just now
+    data = load_dataset(spec(path, freshness=Freshness("1h", 3600.0)))
+    assert 0 <= data.age["seconds"] < 60 and not data.age["stale"]
+    store = DatasetStore(config_with(tmp_path, {"holdout": spec(aged(path, days=2), freshness=Freshness("1d", 86400.0))}), now=NOW)
+    with pytest.raises(StaleData, match="2d old"):
+        store.get("holdout")
+
+
+def test_the_contract_is_checked_before_freshness(tmp_path: Path) -> None:
+    path = aged(write(tmp_path, "d.csv", "x,label\n1,0\n"), days=400)
+    with pytest.raises(ContractViolation):
+        load_dataset(spec(path, contract=Contract(rows_min=2), freshness=Freshness("1d", 86400.0)), now=NOW)

@@ -14,6 +14,8 @@ from pytest_promote.errors import GateUsageError, GoldenError
 from pytest_promote.gates import (
     CostContext,
     CostGate,
+    DriftContext,
+    DriftGate,
     GateFailed,
     GoldenContext,
     GoldenGate,
@@ -47,7 +49,7 @@ def test_decorators_put_their_arguments_on_the_marker() -> None:
     cost = gate.cost(budget=5).mark
     assert (cost.name, cost.args, cost.kwargs) == ("gate_cost", (), {"max_ratio": None, "budget": 5, "severity": "block"})
     golden = gate.golden("g.jsonl", atol=0).mark
-    assert (golden.name, golden.args, golden.kwargs) == ("gate_golden", ("g.jsonl",), {"atol": 0, "rtol": 1e-5, "severity": "block"})
+    assert (golden.name, golden.args, golden.kwargs) == ("gate_golden", ("g.jsonl",), {"atol": 0, "rtol": 1e-5, "severity": "block", "schema": None})
     # what the decorators put on the marker is accepted as is
     assert LatencyGate.from_marker(latency.args, latency.kwargs, 0.05).max_ratio == 1.1
     assert CostGate.from_marker(cost.args, cost.kwargs, 0.05).budget == 5.0
@@ -76,6 +78,11 @@ def test_decorators_put_their_arguments_on_the_marker() -> None:
         (GoldenGate, ("",), {}, "needs the golden file's path"),
         (GoldenGate, ("g.jsonl",), {"atol": -1e-9}, "atol must be a finite number >= 0"),
         (GoldenGate, ("g.jsonl",), {"rtol": math.inf}, "rtol must be a finite number >= 0"),
+        (DriftGate, (), {}, "needs max_psi=, max_ks=, max_kl= or several"),
+        (DriftGate, (0.2,), {}, "keyword arguments only"),
+        (DriftGate, (), {"max_ks": 1.5}, "max_ks is a KS statistic in"),
+        (DriftGate, (), {"max_psi": 0.2, "bins": 1}, "bins must be an integer >= 2"),
+        (DriftGate, (), {"max_psi": -0.2}, "max_psi must be a finite positive number"),
     ],
 )
 def test_invalid_markers_name_the_problem(kind, args, kwargs, message) -> None:
@@ -90,7 +97,7 @@ def test_rounds_to_bound_is_the_fewest_rounds_whose_maximum_bounds_the_percentil
 
 
 def test_unmeasured_records_of_every_kind_never_pass() -> None:
-    for marker, kind in (("gate_latency", "latency"), ("gate_cost", "cost"), ("gate_golden", "golden")):
+    for marker, kind in (("gate_latency", "latency"), ("gate_cost", "cost"), ("gate_golden", "golden"), ("gate_drift", "drift")):
         entry = unmeasured_record("t.py::test_x", marker, (), {"severity": "bogus"})
         assert (entry["kind"], entry["metric"], entry["passed"], entry["measured"], entry["severity"]) == (kind, kind, False, False, "block")
 
@@ -196,7 +203,7 @@ def write_golden(path: Path, cases: list[dict]) -> Path:
 
 def golden_context(tmp_path: Path, **gate_options) -> GoldenContext:
     spec = GoldenGate.from_marker(("cases.jsonl",), gate_options, 0.05)
-    return GoldenContext("t.py::test_golden", spec, Models(lambda x: [2 * v for v in x], None), test_dir=tmp_path, rootdir=tmp_path)
+    return GoldenContext("t.py::test_golden", spec, Models(lambda x: [2 * v for v in x], None), None, test_dir=tmp_path, rootdir=tmp_path)
 
 
 def test_golden_context_checks_the_candidate_only(tmp_path) -> None:
@@ -234,11 +241,56 @@ def test_golden_missing_expected_outside_update_mode_is_an_error(tmp_path) -> No
         golden_context(tmp_path).check_golden(lambda model, inputs: model(inputs))
 
 
+# --- drift -------------------------------------------------------------------------------------------------
+
+
+def test_drift_gates_warn_by_default_and_judge_psi_on_its_point_value() -> None:
+    import numpy as np
+
+    spec = DriftGate.from_marker((), gate.drift(max_psi=0.25).mark.kwargs, 0.05)
+    assert spec.severity == "warn" and spec.bins == 10
+    reference = np.random.default_rng(0).normal(size=4000)
+    same = DriftContext("t.py::d", spec, 5, Models(reference.copy(), reference), None)
+    (column,) = same.compare_distributions(lambda model: model)
+    assert column.stats.psi == 0 and column.failures == () and same.record()["passed"] is True
+    shifted = DriftContext("t.py::d", spec, 5, Models(reference + 1.0, reference), None)
+    with pytest.warns(PromoteWarning, match="warn-only gate failed: gate drift failed"):
+        (column,) = shifted.compare_distributions(lambda model: model)
+    assert column.stats.psi_high > column.stats.psi > 0.25
+    stats = column.stats
+    assert column.failures == (f"output: PSI {stats.psi:.4f} [{stats.psi_low:.4f}, {stats.psi_high:.4f}] above 0.25",)
+    entry = shifted.record()
+    assert entry["passed"] is False and entry["drift"]["columns"][0]["passed"] is False and entry["n"] == 4000
+
+
+def test_a_psi_within_the_limit_whose_bound_is_not_passes_with_a_note() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    reference, current = rng.normal(size=150), rng.normal(size=150)  # no drift, few rows: a wide interval
+    spec = DriftGate.from_marker((), {"max_psi": 0.15}, 0.05)
+    ctx = DriftContext("t.py::d", spec, 5, Models(current, reference), None)
+    with pytest.warns(PromoteWarning, match="cannot rule out drift of that size"):
+        (column,) = ctx.compare_distributions(lambda model: model)
+    assert column.stats.psi <= 0.15 < column.stats.psi_high and column.failures == ()
+    assert ctx.record()["passed"] is True and len(ctx.record()["warnings"]) == 1
+
+
+def test_drift_outputs_must_agree_in_shape() -> None:
+    spec = DriftGate.from_marker((), {"max_ks": 0.1}, 0.05)
+    ctx = DriftContext("t.py::d", spec, 5, Models([1.0, 2.0, 3.0], [1.0, 2.0]), None)
+    with pytest.raises(GateUsageError, match=r"got candidate \(3,\) and baseline \(2,\)"):
+        ctx.compare_distributions(lambda model: model)
+    assert not ctx.measured
+
+
 # --- the fixture's calls belong to their kind --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("call", "owner"), [("compare", "quality"), ("time", "latency"), ("measure", "cost"), ("record_cost", "cost"), ("check_golden", "golden")]
+    ("call", "owner"),
+    [("compare", "quality"), ("time", "latency"), ("measure", "cost"), ("record_cost", "cost"), ("check_golden", "golden"),
+     ("compare_distributions", "drift")],
 )
 def test_each_measuring_call_names_its_gate_kind_elsewhere(tmp_path, call, owner) -> None:
     contexts = {
@@ -246,6 +298,7 @@ def test_each_measuring_call_names_its_gate_kind_elsewhere(tmp_path, call, owner
         "latency": LatencyContext("t.py::l", LatencyGate.from_marker((95,), {"max_ratio": 1.1}, 0.05), 1, 100, None),
         "cost": CostContext("t.py::c", CostGate(1.0, None, "block"), None),
         "golden": golden_context(tmp_path),
+        "drift": DriftContext("t.py::d", DriftGate.from_marker((), {"max_psi": 0.2}, 0.05), 1, None, None),
     }
     for kind, ctx in contexts.items():
         if kind == owner:

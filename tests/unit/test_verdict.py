@@ -324,7 +324,7 @@ def envelope(tmp_path: Path) -> dict:
         seed=7,
         config_path=tmp_path / "promote.yaml",
         config_sha256="e" * 64,
-        datasets={"holdout": {"path": str(tmp_path / "h.csv"), "sha256": "d" * 64, "rows": 1000}},
+        datasets={"holdout": {"path": str(tmp_path / "h.csv"), "sha256": "d" * 64, "rows": 1000, "age": None}},
     )
 
 
@@ -343,7 +343,7 @@ def verdict_doc(tmp_path: Path, decision="promote", reasons=(), gates=None, **kw
 def test_assembled_verdict_validates(tmp_path: Path, validator) -> None:
     verdict = verdict_doc(tmp_path)
     assert errors(validator, verdict) == []
-    assert list(verdict) == ["schema_version", "decision", "reasons", "warnings", "created_at", "candidate", "baseline", "gates", "tests", "envelope", "rollback_candidate"]
+    assert list(verdict) == ["schema_version", "decision", "reasons", "warnings", "created_at", "candidate", "baseline", "gates", "tests", "envelope", "rollback_candidate", "replay_of", "reproduced", "replay"]
     env = verdict["envelope"]
     assert env["git"] is None  # tmp_path is not in a git work tree
     assert env["seed"] == 7 and env["config"]["sha256"] == "e" * 64
