@@ -75,6 +75,17 @@ def test_golden_cases(promote):
     promote.check_golden(lambda model, inputs: model.predict(inputs))
 
 
+@gate.drift(max_psi=0.25, max_ks=0.2)
+def test_score_distribution_drift(promote, dataset):
+    """Warn only: the candidate's churn scores are distributed much like production's.
+
+    A large shift is not wrong in itself (a better model separates classes more sharply),
+    but the retention team's contact thresholds were tuned on the old scores.
+    """
+    X = dataset("holdout").X
+    promote.compare_distributions(lambda model: model.predict_proba(X)[:, 1])
+
+
 def test_candidate_probabilities_are_valid(candidate, dataset):
     """Ordinary smoke test: predict_proba gives one row per sample, two classes, rows summing to 1."""
     X = dataset("holdout").X[:20]

@@ -68,12 +68,18 @@ def test_example_project_generates_its_models_and_promotes(project: Path) -> Non
         "test_single_row_latency_regression": ("latency", "p95_latency_ms"),
         "test_batch_peak_memory": ("cost", "peak_memory"),
         "test_golden_cases": ("golden", "golden"),
+        "test_score_distribution_drift": ("drift", "drift"),
     }
     # every blocking gate passes; the warn-only latency ratio may flag gradient boosting's slower rows
     assert all(gate["outcome"] == "passed" for gate in verdict["gates"] if gate["severity"] == "block")
     golden = next(gate["golden"] for gate in verdict["gates"] if gate["kind"] == "golden")
     assert golden["cases"] == golden["passed"] >= 20
     assert verdict["candidate"]["sha256"] is not None and verdict["envelope"]["datasets"]["holdout"]["rows"] == 4000
+    # the hold-out set met its contract and is fresh (train.py just wrote it)
+    age = verdict["envelope"]["datasets"]["holdout"]["age"]
+    assert age["source"] == "mtime" and age["stale"] is False and age["max_age_seconds"] == 365 * 86400
+    drift = next(gate["drift"] for gate in verdict["gates"] if gate["kind"] == "drift")
+    assert drift["mode"] == "outputs" and drift["columns"][0]["psi"] > 0  # boosting's sharper scores: a warning, not a block
     assert verdict["candidate"]["size_bytes"] == (project / "models" / "candidate.pkl").stat().st_size
     # conftest.py ran train.py, which set up the registry: the baseline in production, the candidate registered
     assert verdict["candidate"]["registry"] == {"name": "churn", "version": 2, "alias": "candidate"}
