@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from .config import CONFIG_FILENAME
 from .errors import GateUsageError, PromoteError
 from .gates import GATE_MARKERS, GateContext, GateFailed, unmeasured_record
 from .session import PromoteSession, SessionPaths
-from .verdict import Reason, TestPhase, summary_lines
+from .verdict import Reason, TestPhase, remove_stale_verdict, summary_lines
+from .verdict.ci import github_annotations, junit_properties
 
 session_key = pytest.StashKey[PromoteSession]()
 context_key = pytest.StashKey[GateContext]()
@@ -91,6 +94,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "report whether every number reproduces (ini: promote_replay)",
     )
     group.addoption(
+        "--promote-markdown",
+        metavar="PATH",
+        type=_file_path("--promote-markdown"),
+        default=None,
+        help="also write the verdict as a Markdown summary (decision, reasons, gate table); with GITHUB_STEP_SUMMARY set "
+        "it is appended there as well (ini: promote_markdown)",
+    )
+    group.addoption(
+        "--promote-html",
+        metavar="PATH",
+        type=_file_path("--promote-html"),
+        default=None,
+        help="also write a self-contained HTML report with a forest plot of every gate (ini: promote_html)",
+    )
+    group.addoption(
         "--promote-registry",
         metavar="PATH",
         type=_file_path("--promote-registry"),
@@ -101,6 +119,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("promote_config", help="the promote config file, relative to the ini file", default=None)
     parser.addini("promote_registry", help="the model registry database, relative to the ini file", default=None)
     parser.addini("promote_replay", help="like --promote-replay, relative to the ini file", default=None)
+    parser.addini("promote_markdown", help="like --promote-markdown, relative to the ini file", default=None)
+    parser.addini("promote_html", help="like --promote-html, relative to the ini file", default=None)
     parser.addini("promote_verdict", help="where to write the verdict JSON, relative to the ini file", default=None)
     parser.addini("promote_update_golden", type="bool", help="like --promote-update-golden", default=False)
 
@@ -164,7 +184,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except PromoteError as exc:  # the run cannot start: a usage error, after a block verdict
         raise pytest.UsageError(str(exc)) from None
     if not _is_worker(config):
-        config.pluginmanager.register(VerdictReporter(session), "promote-verdict-reporter")
+        reports = SideReports(
+            markdown=_resolve(config, "promote_markdown", "promote_markdown"),
+            html=_resolve(config, "promote_html", "promote_html"),
+            step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None,
+            annotations=os.environ.get("GITHUB_ACTIONS") == "true",
+        )
+        for stale in (reports.markdown, reports.html):  # an earlier run's report must not outlive its verdict
+            if stale is not None:
+                remove_stale_verdict(stale)
+        config.pluginmanager.register(VerdictReporter(session, reports), "promote-verdict-reporter")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -227,6 +256,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.promote_gate = (
                 context.record() if context is not None else unmeasured_record(item.nodeid, marker.name, marker.args, marker.kwargs)
             )
+            if call.when == "teardown":  # junitxml reads a test case's properties from its teardown report
+                report.user_properties.extend(junit_properties(report.promote_gate))
         state = item.config.stash[session_key]
         report.promote_models = state.model_identities()
         report.promote_datasets = state.dataset_identities()
@@ -280,17 +311,32 @@ def promote(request: pytest.FixtureRequest) -> GateContext:
 # --- the verdict --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SideReports:
+    """Where the verdict is shown besides its JSON file."""
+
+    markdown: Path | None = None
+    html: Path | None = None
+    step_summary: Path | None = None  # GITHUB_STEP_SUMMARY: appended to
+    annotations: bool = False  # GITHUB_ACTIONS=true: ::error lines for the gates that did not pass
+
+
 class VerdictReporter:
     """Registered on the process that writes the verdict (not on xdist workers), with --promote."""
 
-    def __init__(self, state: PromoteSession) -> None:
+    def __init__(self, state: PromoteSession, reports: SideReports) -> None:
         self.state = state
+        self.reports = reports
+        self.locations: dict[str, tuple[str, int]] = {}  # gate node id -> (file, 1-based line), for annotations
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.state.collector.add_collection_error(report.nodeid, _short_message(report))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if getattr(report, "promote_gate", None) is not None:
+            path, line, _ = report.location
+            self.locations[report.nodeid] = (path, (line or 0) + 1)
         reason = getattr(report, "promote_reason", None)
         self.state.collector.add(
             TestPhase(
@@ -305,17 +351,30 @@ class VerdictReporter:
             )
         )
 
-    @pytest.hookimpl(tryfirst=True)  # before the terminal reporter prints the summary
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+        """pytest-xdist: a worker died while running ``crashitem``; that test's result is lost."""
+        self.state.collector.add_reason(
+            Reason("worker_crashed", f"a pytest-xdist worker crashed while running {crashitem}; its result is lost")
+        )
+
+    @pytest.hookimpl(tryfirst=True)  # before the terminal reporter prints the summary, and before junitxml writes
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        outcome = {
+            "interrupted": exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
+            "exit_status": int(exitstatus),
+            "internal_error": exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+        }
         try:
-            verdict = self.state.finish(
-                interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
-                exit_status=int(exitstatus),
-                internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
-            )
+            verdict = self.state.finish(**outcome)
+            problem = self.state.write_side_reports(self.reports.markdown, self.reports.html, self.reports.step_summary)
+            if problem is not None:  # a report that was asked for and is missing: the run cannot promote
+                self.state.collector.add_reason(problem)
+                verdict = self.state.finish(**outcome)
         except BaseException as exc:
             self.state.write_block(Reason("internal_error", f"writing the verdict failed: {type(exc).__name__}: {exc}"))
             raise
+        _junit_decision(session.config, verdict["decision"])
         if verdict["decision"] != "promote" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -325,3 +384,17 @@ class VerdictReporter:
         terminalreporter.section("promotion gates")
         for line in summary_lines(self.state.verdict, str(self.state.verdict_path)):
             terminalreporter.write_line(line, bold=line.startswith("decision"))
+        if self.reports.annotations:
+            for line in github_annotations(self.state.verdict, self.locations):
+                terminalreporter.write_line(line)
+
+
+def _junit_decision(config: pytest.Config, decision: str) -> None:
+    """``promote.decision`` on the JUnit test suite, when --junitxml is on (what record_testsuite_property does)."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - a pytest without it writes no suite properties
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("promote.decision", decision)

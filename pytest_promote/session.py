@@ -18,6 +18,7 @@ from .gates import GATE_KINDS, CostContext, DriftContext, GateContext, GoldenCon
 from .loaders import ModelStore
 from .verdict import Reason, VerdictCollector, assemble, collect_envelope, remove_stale_verdict, sign_verdict, signing_key_from_env, write_verdict
 from .verdict.envelope import file_digests
+from .verdict.files import write_text
 from .verdict.requirements import unmet_requirements
 from .verdict.replay import ReplayError, ReplaySource, compare_gates, identity_mismatches, load_replay_source
 
@@ -241,6 +242,30 @@ class PromoteSession:
                 Reason("not_reproduced", f"replay of {self.replay.path}: {len(differing)} gate(s) differ: {', '.join(differing)}{where}")
             )
         return report
+
+    def write_side_reports(self, markdown: Path | None, html: Path | None, step_summary: Path | None) -> Reason | None:
+        """Markdown and HTML beside the verdict; the reason to block when one cannot be written."""
+        from .verdict.ci import markdown_summary
+
+        target = None
+        try:
+            if markdown is not None or step_summary is not None:
+                text = markdown_summary(self.verdict)
+                if markdown is not None:
+                    target = markdown
+                    write_text(markdown, text)
+                if step_summary is not None:
+                    target = step_summary
+                    with open(step_summary, "a", encoding="utf-8") as stream:
+                        stream.write(text)
+            if html is not None:
+                from .verdict.html import write_html
+
+                target = html
+                write_html(html, self.verdict)
+        except OSError as exc:
+            return Reason("report_error", f"{target}: the report could not be written ({type(exc).__name__}: {exc.strerror or exc})")
+        return None
 
     def _write(self, verdict: dict) -> dict:
         if self.signing_key is not None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_verdict", "remove_stale_verdict", "dumps"]
+__all__ = ["write_verdict", "write_text", "remove_stale_verdict", "dumps"]
 
 
 def dumps(verdict: dict) -> str:
@@ -17,8 +17,12 @@ def dumps(verdict: dict) -> str:
 
 def write_verdict(path: Path, verdict: dict) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    write_text(path, dumps(verdict))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (see :func:`write_verdict`), creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = dumps(verdict)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

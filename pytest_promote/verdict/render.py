@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["summary_lines"]
+__all__ = ["summary_lines", "gate_cells"]
 
 _OUTCOME_LABEL = {
     "passed": "PASS", "failed": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR", "skipped": "SKIP", "updated": "UPDATED",
@@ -13,7 +13,7 @@ def summary_lines(verdict: dict, verdict_path: str | None) -> list[str]:
     rows = [("gate", "metric", "candidate", "baseline", "delta [low, high]", "rule", "result")]
     for gate in verdict["gates"]:
         label = _OUTCOME_LABEL[gate["outcome"]] + (" (warn)" if gate.get("severity") == "warn" and gate["outcome"] != "passed" else "")
-        candidate, baseline, comparison = _CELLS.get(gate["kind"], _quality_cells)(gate)
+        candidate, baseline, comparison = gate_cells(gate)
         rows.append((gate["id"], gate.get("metric") or "-", candidate, baseline, comparison, gate.get("rule") or "-", label))
     lines = _table(rows) if verdict["gates"] else ["no promotion gates ran"]
     for gate in verdict["gates"]:
@@ -88,6 +88,11 @@ def _drift_cells(gate: dict) -> tuple[str, str, str]:
 
 
 _CELLS = {"quality": _quality_cells, "latency": _latency_cells, "cost": _cost_cells, "golden": _golden_cells, "drift": _drift_cells}
+
+
+def gate_cells(gate: dict) -> tuple[str, str, str]:
+    """The candidate, baseline and comparison cells of a gate's row, by kind."""
+    return _CELLS.get(gate["kind"], _quality_cells)(gate)
 
 
 def _drift_lines(gate: dict) -> list[str]:
