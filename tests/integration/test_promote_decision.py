@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import MODES
+
 PROBA = "model.predict_proba(data.X)"
 
 
-def test_better_candidate_promotes(make_project, helpers):
+@pytest.mark.parametrize("mode", MODES)
+def test_better_candidate_promotes(make_project, helpers, mode):
     project = make_project(candidate="good", baseline="weak")
 
-    result = project.run("--promote")
+    result, verdict = project.promote_in_mode(mode)  # under xdist: also serially, verdicts compared
 
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["*test_gates.py::test_accuracy*accuracy*PASS*", "decision: PROMOTE*"])
-    verdict = project.verdict()
     assert verdict["decision"] == "promote"
     assert verdict["reasons"] == []
     gate = helpers.gate_entry(verdict, "test_accuracy")
@@ -25,7 +27,8 @@ def test_better_candidate_promotes(make_project, helpers):
     assert verdict["tests"] == {"passed": 1, "failed": 0, "skipped": 0, "errors": 0}
 
 
-def test_clearly_worse_candidate_blocks(make_project, helpers):
+@pytest.mark.parametrize("mode", MODES)
+def test_clearly_worse_candidate_blocks(make_project, helpers, mode):
     tests = "".join(
         [
             helpers.ACCURACY_GATE,
@@ -36,7 +39,7 @@ def test_clearly_worse_candidate_blocks(make_project, helpers):
     )
     project = make_project(candidate="weak", baseline="good", tests=tests)
 
-    result = project.run("--promote")
+    result, verdict = project.promote_in_mode(mode)
 
     assert result.ret == 1
     result.stdout.fnmatch_lines(
@@ -48,7 +51,6 @@ def test_clearly_worse_candidate_blocks(make_project, helpers):
             "*gate_failed*test_accuracy*",
         ]
     )
-    verdict = project.verdict()
     assert verdict["decision"] == "block"
     assert helpers.reason_codes(verdict) == ["gate_failed", "gate_failed"]
     superiority = helpers.gate_entry(verdict, "test_accuracy")
