@@ -119,3 +119,19 @@ def test_a_crashed_worker_blocks_naming_the_lost_test(make_project, helpers):
     crashed = [reason for reason in verdict["reasons"] if reason["code"] == "worker_crashed"]
     assert crashed and "test_gates.py::test_crash" in crashed[0]["message"]
     assert helpers.gate_entry(verdict, "test_accuracy")["outcome"] == "passed"  # the other worker's gate still counted
+
+
+def test_html_report_beside_the_verdict(make_project, helpers):
+    project = make_project(models="toy", tests=ACCURACY_GATE + LOG_LOSS_GATE)
+    stale = project.path / "report.html"
+    stale.write_text("<h1>PROMOTE</h1> from an earlier run")
+
+    result = project.run("--promote", "--promote-html", "report.html", "--promote-verdict", "out/verdict.json")
+
+    assert result.ret == 0, result.stdout.str()
+    page = stale.read_text()
+    assert "from an earlier run" not in page and page.lstrip().lower().startswith("<!doctype html>")
+    verdict = project.verdict(project.path / "out" / "verdict.json")
+    assert page.count('class="interval"') == len(verdict["gates"]) == 2
+    for gate in verdict["gates"]:
+        assert f'data-gate="{gate["id"]}"' in page
