@@ -35,6 +35,7 @@ __all__ = [
     "PromoteConfig",
     "Requirements",
     "load_config",
+    "dump_config",
     "configured_verdict",
     "sha256_file",
 ]
@@ -176,6 +177,131 @@ def load_config(path: Path) -> PromoteConfig:
     return _Validator(path).config(document, hashlib.sha256(raw_bytes).hexdigest())
 
 
+def dump_config(config: PromoteConfig) -> str:
+    """YAML text that :func:`load_config` reads back into ``config``.
+
+    The text belongs in ``config``'s folder (``config.base_dir``, e.g. over ``config.path``):
+    paths below that folder are written relative to it, others absolute, and a ``loader``'s
+    module is looked up there. Saved there and loaded, it gives a record equal to ``config``
+    in every field but ``path`` and ``sha256``, which describe the file read (its location
+    and the digest of its bytes); dumping that record gives the same text again. Settings at
+    their defaults are left out, except ``version``, ``seed`` and ``alpha``.
+    """
+    import yaml  # lazily, as in load_config
+
+    base = config.base_dir
+    document: dict[str, Any] = {"version": config.version, "seed": config.seed, "alpha": config.alpha}
+    document["bootstrap"] = _dump_bootstrap(config.bootstrap)
+    document["models"] = {role: _dump_model(spec, base) for role, spec in config.models.items()}
+    document["datasets"] = {name: _dump_dataset(spec, base) for name, spec in config.datasets.items()}
+    document["verdict"] = config.verdict
+    document["registry"] = {"path": _dump_path(config.registry_path, base)} if config.registry_path is not None else {}
+    document["approvals"] = {"required": list(config.required_approvals)} if config.required_approvals else {}
+    document["card"] = _dump_card(config.card)
+    document["require"] = {name: True for name in REQUIREMENTS if getattr(config.require, name)}
+    kept = {key: value for key, value in document.items() if value is not None and value != {}}
+    return yaml.safe_dump(kept, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _dump_path(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _dump_bootstrap(bootstrap: BootstrapConfig) -> dict[str, Any]:
+    section: dict[str, Any] = {}
+    if bootstrap.resamples != DEFAULT_RESAMPLES:
+        section["resamples"] = bootstrap.resamples
+    if bootstrap.method != DEFAULT_METHOD:
+        section["method"] = bootstrap.method
+    if bootstrap.memory_mb != DEFAULT_MEMORY_MB:
+        section["memory_mb"] = bootstrap.memory_mb
+    if bootstrap.threads is not None:
+        section["threads"] = bootstrap.threads
+    return section
+
+
+def _dump_model(spec: ModelSpec, base: Path) -> dict[str, Any]:
+    if spec.registry is not None:
+        section = {"registry": spec.registry}
+    elif spec.loader is not None:
+        return {"loader": spec.loader}
+    else:
+        section = {"path": _dump_path(spec.path, base)}
+    if spec.sha256 is not None:
+        section["sha256"] = spec.sha256
+    return section
+
+
+def _dump_dataset(spec: DatasetSpec, base: Path) -> dict[str, Any]:
+    section: dict[str, Any] = {"path": _dump_path(spec.path, base)}
+    if spec.target is not None:
+        section["target"] = spec.target
+    if spec.sha256 is not None:
+        section["sha256"] = spec.sha256
+    if spec.features is not None:
+        section["features"] = list(spec.features)
+    if spec.contract is not None:
+        section.update(_dump_contract(spec.contract))
+    if spec.freshness is not None:
+        section.update(_dump_freshness(spec.freshness))
+    return section
+
+
+def _dump_contract(contract: Contract) -> dict[str, Any]:
+    section: dict[str, Any] = {}
+    if contract.schema:
+        section["schema"] = {rule.name: _dump_column_rule(rule) for rule in contract.schema}
+    rows = {bound: value for bound, value in (("min", contract.rows_min), ("max", contract.rows_max)) if value is not None}
+    if rows:
+        section["rows"] = rows
+    if contract.columns != "subset":
+        section["columns"] = contract.columns
+    return section
+
+
+def _dump_column_rule(rule: ColumnRule) -> dict[str, Any]:
+    section: dict[str, Any] = {"type": rule.type}
+    for bound in ("min", "max"):
+        value = getattr(rule, bound)
+        if value is not None:
+            section[bound] = _dump_column_value(value)
+    if rule.allowed is not None:
+        section["allowed"] = [_dump_column_value(value) for value in rule.allowed]
+    for flag in ("nullable", "unique"):
+        if getattr(rule, flag):
+            section[flag] = True
+    return section
+
+
+def _dump_column_value(value: Any) -> Any:
+    """Datetimes (aware, UTC once loaded) as ISO 8601 text; numbers, strings and booleans as they are."""
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat()
+        return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+    return value
+
+
+def _dump_freshness(freshness: Freshness) -> dict[str, Any]:
+    section: dict[str, Any] = {"max_age": freshness.max_age}
+    if freshness.as_of is not None:
+        section["as_of"] = freshness.as_of
+    if freshness.on_stale != "block":
+        section["on_stale"] = freshness.on_stale
+    return section
+
+
+def _dump_card(card: CardConfig) -> dict[str, Any]:
+    section: dict[str, Any] = {name: getattr(card, name) for name in CARD_TEXT_FIELDS if getattr(card, name) is not None}
+    if card.owners:
+        section["owners"] = list(card.owners)
+    if card.required != DEFAULT_CARD_REQUIRED:
+        section["required"] = list(card.required)
+    return section
+
+
 @functools.lru_cache(maxsize=1)
 def _strict_loader() -> type:
     """yaml's SafeLoader, except that a repeated key is an error instead of "last one wins"."""
@@ -206,9 +332,15 @@ def configured_verdict(path: Path) -> str | None:
     import yaml
 
     try:
-        document = yaml.safe_load(Path(path).read_bytes())
-    except (OSError, yaml.YAMLError):
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
         return None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        # unparseable elsewhere: a plain top-level `verdict: PATH` line still says where it goes
+        found = re.search(r"""^verdict:[ \t]*["']?([^"'#\s]+)["']?[ \t]*(?:#.*)?$""", text, re.MULTILINE)
+        return found.group(1) if found else None
     value = document.get("verdict") if isinstance(document, dict) else None
     return value if isinstance(value, str) and value.strip() else None
 

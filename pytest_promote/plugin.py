@@ -176,24 +176,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = session
     if not _promoting(config):
         return
+    reports = SideReports(
+        markdown=_resolve(config, "promote_markdown", "promote_markdown"),
+        html=_resolve(config, "promote_html", "promote_html"),
+        step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None,
+        annotations=os.environ.get("GITHUB_ACTIONS") == "true",
+    )
     try:
         if _is_worker(config):
             session.join()
-        else:
-            session.start()
-    except PromoteError as exc:  # the run cannot start: a usage error, after a block verdict
-        raise pytest.UsageError(str(exc)) from None
-    if not _is_worker(config):
-        reports = SideReports(
-            markdown=_resolve(config, "promote_markdown", "promote_markdown"),
-            html=_resolve(config, "promote_html", "promote_html"),
-            step_summary=Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None,
-            annotations=os.environ.get("GITHUB_ACTIONS") == "true",
-        )
+            return
+        session.start()
         for stale in (reports.markdown, reports.html):  # an earlier run's report must not outlive its verdict
             if stale is not None:
                 remove_stale_verdict(stale)
-        config.pluginmanager.register(VerdictReporter(session, reports), "promote-verdict-reporter")
+    except PromoteError as exc:  # the run cannot start: a usage error, after a block verdict where one can be written
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(VerdictReporter(session, reports), "promote-verdict-reporter")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -235,6 +234,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_call(item: pytest.Item):
     result = yield
     context = item.stash.get(context_key, None)
+    if context is not None and context.misuse is not None:
+        raise GateUsageError(context.misuse)  # the test body caught it; the gate must not count
     if context is not None and not context.measured:
         raise context.nothing_measured()
     return result
@@ -247,6 +248,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if isinstance(error, PromoteError):
         # our errors carry a complete message; a traceback through the plugin would only bury it
         report.longrepr = f"[{error.code}] {error}"
+        report.promote_message = " ".join(report.longrepr.split())  # the whole cause on one line, for the verdict
         if not isinstance(error, (GateFailed, GateUsageError)):
             report.promote_reason = {"code": error.code, "message": str(error)}
     if _promoting(item.config):
@@ -267,9 +269,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def _short_message(report: Any) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
-    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
-    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    text = errors[-1] if errors else (lines[-1] if lines else report.outcome)
+    text = getattr(report, "promote_message", None)
+    if not text:
+        lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+        errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+        text = errors[-1] if errors else (lines[-1] if lines else report.outcome)
     return text if len(text) <= 500 else text[:497] + "..."
 
 
@@ -328,6 +332,7 @@ class VerdictReporter:
         self.state = state
         self.reports = reports
         self.locations: dict[str, tuple[str, int]] = {}  # gate node id -> (file, 1-based line), for annotations
+        self.write_failure: str | None = None  # why no verdict could be written at all
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -371,6 +376,14 @@ class VerdictReporter:
             if problem is not None:  # a report that was asked for and is missing: the run cannot promote
                 self.state.collector.add_reason(problem)
                 verdict = self.state.finish(**outcome)
+        except OSError as exc:  # no verdict file at all: say so plainly; a missing verdict never promotes
+            self.write_failure = (
+                f"pytest-promote: the verdict could not be written to {self.state.verdict_path} ({exc.strerror or exc}); "
+                "this run has no verdict and cannot promote"
+            )
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            return
         except BaseException as exc:
             self.state.write_block(Reason("internal_error", f"writing the verdict failed: {type(exc).__name__}: {exc}"))
             raise
@@ -379,6 +392,10 @@ class VerdictReporter:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.write_failure is not None:
+            terminalreporter.section("promotion gates")
+            terminalreporter.write_line(self.write_failure, red=True, bold=True)
+            return
         if self.state.verdict is None:
             return
         terminalreporter.section("promotion gates")

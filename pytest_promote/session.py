@@ -131,8 +131,10 @@ class PromoteSession:
     # --- a promotion run ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Remove any earlier verdict, then validate the config and the signing key (ConfigError is fatal);
-        for a replay, read the old verdict and check that the bytes here are the ones it evaluated."""
+        """Remove any earlier verdict, then validate the config and the signing key; for a replay,
+        read the old verdict and check that the bytes here are the ones it evaluated. A failure is
+        a PromoteError, after a ``block`` verdict where one can be written."""
+        remove_stale_verdict(self.verdict_path)  # first: whatever happens next, no earlier promote survives
         try:
             self.config
             self.signing_key = signing_key_from_env(os.environ)
@@ -140,10 +142,11 @@ class PromoteSession:
                 self.replay = load_replay_source(self.paths.replay)
                 self._check_replay_identities()
         except PromoteError as exc:  # a config, replay or registry fault: nothing can be decided
-            remove_stale_verdict(self.verdict_path)
-            self.write_block(Reason(exc.code, str(exc)))
+            try:
+                self.write_block(Reason(exc.code, str(exc)))
+            except OSError:
+                pass  # no verdict can be written there; the error raised below says why the run stopped
             raise
-        remove_stale_verdict(self.verdict_path)
 
     def join(self) -> None:
         """An xdist worker's start: validate the config and take a replay's seeds; the controller

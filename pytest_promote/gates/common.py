@@ -87,8 +87,22 @@ class GateContext:
         call = MEASURING_CALL[self.kind]
         return GateUsageError(f"{self.node_id}: the gate measured nothing: call {call} exactly once")
 
-    def measured_twice(self, call: str) -> GateUsageError:
-        return GateUsageError(f"{self.node_id}: promote.{call}() was called twice; a gate makes exactly one measurement")
+    def begin_measurement(self, call: str) -> None:
+        """Every measuring call starts here: a gate measures once, and a second call, even after a
+        first one that raised and was caught, marks the gate misused (its test then errors)."""
+        if getattr(self, "_attempted", False):
+            self.misuse = f"{self.node_id}: promote.{call}() was called twice; a gate makes exactly one measurement"
+            raise GateUsageError(self.misuse)
+        self._attempted = True
+
+    @property
+    def misuse(self) -> str | None:
+        """Why the gate must not count even if its test body passed (a caught second call)."""
+        return getattr(self, "_misuse", None)
+
+    @misuse.setter
+    def misuse(self, problem: str) -> None:
+        self._misuse = problem
 
     def compare(self, *args: Any, **kwargs: Any) -> Any:
         raise self._not_mine("compare", "quality")

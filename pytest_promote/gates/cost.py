@@ -97,9 +97,9 @@ class CostContext(GateContext):
     def measure(self, call: Callable[[Any], Any], *, what: str = "peak_memory") -> CostFigure:
         """Measure ``call(model)`` for candidate and baseline the same way (``what="peak_memory"``:
         the peak of Python allocations during the call, via tracemalloc) and apply the rule."""
+        self.begin_measurement("measure")
         if what not in MEASURABLE:
             raise GateUsageError(f"{self.node_id}: promote.measure(what={what!r}): can measure {', '.join(MEASURABLE)}")
-        self._check_once("measure")
         from ..measure import peak_memory
 
         candidate, baseline = self.models.get("candidate").model, self.models.get("baseline").model
@@ -108,7 +108,7 @@ class CostContext(GateContext):
 
     def record_cost(self, name: str, *, candidate: float, baseline: float, unit: str) -> CostFigure:
         """Gate on a figure measured elsewhere, e.g. ``record_cost("tokens", candidate=812, baseline=790, unit="tokens/request")``."""
-        self._check_once("record_cost")
+        self.begin_measurement("record_cost")
         if not isinstance(name, str) or not name.strip():
             raise GateUsageError(f"{self.node_id}: promote.record_cost: name must be a non-empty string, got {name!r}")
         if not isinstance(unit, str) or not unit.strip():
@@ -119,10 +119,6 @@ class CostContext(GateContext):
                 raise GateUsageError(f"{self.node_id}: promote.record_cost({name!r}): {role} must be a finite number >= 0, got {value!r}")
             values[role] = float(value)
         return self._decide(CostFigure(name, unit, values["candidate"], values["baseline"], "recorded"))
-
-    def _check_once(self, call: str) -> None:
-        if self.figure is not None:
-            raise self.measured_twice(call)
 
     def _decide(self, figure: CostFigure) -> CostFigure:
         self.figure = figure

@@ -117,8 +117,7 @@ class DriftContext(GateContext):
         """``compare_distributions(lambda model: ...)``: the candidate's outputs against the baseline's on
         the same inputs; ``compare_distributions(reference="train", current="holdout", columns=[...])``: a
         dataset's columns against a reference dataset's."""
-        if self.columns is not None:
-            raise self.measured_twice("compare_distributions")
+        self.begin_measurement("compare_distributions")
         if (output is None) == (reference is None and current is None):
             raise GateUsageError(
                 f"{self.node_id}: promote.compare_distributions takes either a function of the model (outputs) or "

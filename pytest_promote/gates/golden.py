@@ -77,8 +77,7 @@ class GoldenContext(GateContext):
         """Run ``call(candidate, case_input)`` on every golden case and compare with the expected output."""
         from ..golden import check_golden, format_mismatches, load_golden, resolve_golden_path, update_golden
 
-        if self.measured:
-            raise self.measured_twice("check_golden")
+        self.begin_measurement("check_golden")
         path = resolve_golden_path(self.gate.path, test_dir=self.test_dir, rootdir=self.rootdir)
         golden = load_golden(path, allow_missing_expected=self.update)
         if self.gate.schema is not None:

@@ -137,8 +137,7 @@ class LatencyContext(GateContext):
         from ..measure import time_interleaved
         from ..stats.latency import compare_latency
 
-        if self.result is not None:
-            raise self.measured_twice("time")
+        self.begin_measurement("time")
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise GateUsageError(f"{self.node_id}: promote.time(batch=...) must be a positive integer (rows per call), got {batch!r}")
         candidate, baseline = self.models.get("candidate").model, self.models.get("baseline").model

@@ -225,8 +225,7 @@ class QualityContext(GateContext):
         self, predict: Callable[[Any], Any], y_true: Any, *, dataset: str | None = None, sample_weight: Any = None, groups: Any = None
     ) -> GateResult:
         """Apply ``predict`` to the candidate and the baseline, compare them, and apply the rule."""
-        if self.result is not None:
-            raise self.measured_twice("compare")
+        self.begin_measurement("compare")
         if self.gate.slice_by is not None and dataset is None:
             raise GateUsageError(f"{self.node_id}: slice_by={self.gate.slice_by!r} needs promote.compare(..., dataset=NAME) to find the column")
         data = self.datasets.get(dataset) if dataset is not None else None

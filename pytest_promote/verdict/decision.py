@@ -11,8 +11,13 @@ _GATE_REASONS = {"failed": "gate_failed", "inconclusive": "underpowered", "error
 
 @dataclass(frozen=True)
 class Reason:
+    """A reason to block: a code and a one-line message (line breaks in the cause are folded)."""
+
     code: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", " ".join(self.message.split()))
 
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message}

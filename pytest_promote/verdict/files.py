@@ -7,7 +7,15 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_verdict", "write_text", "remove_stale_verdict", "dumps"]
+from ..errors import PromoteError
+
+__all__ = ["VerdictError", "write_verdict", "write_text", "remove_stale_verdict", "dumps"]
+
+
+class VerdictError(PromoteError):
+    """The verdict (or a report beside it) cannot be written where it belongs."""
+
+    code = "verdict_error"
 
 
 def dumps(verdict: dict) -> str:
@@ -36,9 +44,18 @@ def write_text(path: Path, text: str) -> None:
 
 
 def remove_stale_verdict(path: Path) -> bool:
-    """Delete a verdict left by an earlier run, so a crash can never leave a ``promote``."""
+    """Delete a verdict left by an earlier run, so a crash can never leave a ``promote``.
+
+    VerdictError when an earlier file is there and cannot be removed (or its folder is not one):
+    the run must not start, since that file would be read as this run's.
+    """
     try:
         path.unlink()
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        raise VerdictError(
+            f"{path}: an earlier run's file is in the way and cannot be removed ({exc.strerror or exc}); it would be "
+            "taken for this run's, so the run does not start: fix the path or its permissions"
+        ) from None
     return True
