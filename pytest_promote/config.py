@@ -43,6 +43,7 @@ __all__ = [
 CONFIG_FILENAME = "promote.yaml"
 DEFAULT_SEED = 20240607
 DEFAULT_ALPHA = 0.05
+MIN_ALPHA = 1e-6  # below this, 1 - 2*alpha rounds towards 1 and the bootstrap cannot resolve the tail anyway
 DEFAULT_RESAMPLES = 10_000
 DEFAULT_METHOD = "bca"
 BOOTSTRAP_METHODS = ("percentile", "bca")
@@ -174,6 +175,10 @@ def load_config(path: Path) -> PromoteConfig:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(path, None, f"invalid YAML{where}: {problem}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise plain exceptions for some malformed scalars and tags
+        # (`2024-13-45`, `!!int one`, a list as a key) and nesting can exhaust the stack
+        raise ConfigError(path, None, f"invalid YAML: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
     return _Validator(path).config(document, hashlib.sha256(raw_bytes).hexdigest())
 
 
@@ -409,6 +414,8 @@ class _Validator:
     def alpha(self, value: Any, key: str) -> float:
         if not _is_number(value) or not 0 < value < 0.5:
             raise self.fail(key, f"expected a number strictly between 0 and 0.5, got {value!r}")
+        if value < MIN_ALPHA:
+            raise self.fail(key, f"expected at least {MIN_ALPHA:g} (smaller error rates are beyond what the bootstrap resolves), got {value!r}")
         return float(value)
 
     def bootstrap(self, value: Any) -> BootstrapConfig:
@@ -608,7 +615,7 @@ class _Validator:
         if "path" not in section:
             return None
         path = section["path"]
-        if not isinstance(path, str) or not path.strip():
+        if not isinstance(path, str) or not path.strip() or "\0" in path:
             raise self.fail("registry.path", f"expected a file path (the registry database), got {_describe(path)}")
         return (self.base / path).resolve()
 
@@ -658,7 +665,7 @@ class _Validator:
         return value
 
     def existing_file(self, value: Any, key: str) -> Path:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or "\0" in value:
             raise self.fail(key, f"expected a file path, got {_describe(value)}")
         path = (self.base / value).resolve()
         if not path.is_file():

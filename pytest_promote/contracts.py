@@ -377,7 +377,10 @@ def parse_datetime(value: str | datetime | date) -> datetime | None:
     """An aware UTC datetime from ISO 8601 text (``Z`` accepted), a datetime or a date;
     naive times are UTC. None when the value is not one."""
     if isinstance(value, datetime):
-        return _utc(value)
+        try:
+            return _utc(value)
+        except OverflowError:  # near year 1 or 9999, an offset can carry it out of range
+            return None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     if not isinstance(value, str):
@@ -387,7 +390,7 @@ def parse_datetime(value: str | datetime | date) -> datetime | None:
         text = text[:-1] + "+00:00"  # fromisoformat reads "Z" only from Python 3.11 on
     try:
         return _utc(datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -409,7 +412,10 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None or float(match.group(1)) <= 0:
         raise ValueError(f"expected a positive number followed by a unit s, m, h or d (e.g. '30d', '12h'), got {text!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a duration a clock can measure, got {text[:40]!r}{'...' if len(text) > 40 else ''}")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

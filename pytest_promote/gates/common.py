@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from ..config import MIN_ALPHA
 from ..errors import GateUsageError, PromoteError, PromoteWarning
 
 __all__ = [
@@ -194,6 +195,8 @@ def check_alpha(options: Mapping[str, Any], kind: str, default_alpha: float) -> 
     alpha = default_alpha if alpha is None else alpha
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
         raise GateUsageError(f"gate.{kind}: alpha must lie strictly between 0 and 0.5, got {alpha!r}")
+    if alpha < MIN_ALPHA:
+        raise GateUsageError(f"gate.{kind}: alpha must be at least {MIN_ALPHA:g} (smaller error rates are beyond what the bootstrap resolves), got {alpha!r}")
     return float(alpha)
 
 

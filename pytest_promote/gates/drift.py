@@ -140,9 +140,9 @@ class DriftContext(GateContext):
 
         candidate = np.asarray(output(self.models.get("candidate").model), dtype=float)
         baseline = np.asarray(output(self.models.get("baseline").model), dtype=float)
-        if candidate.shape != baseline.shape or candidate.ndim not in (1, 2):
+        if candidate.shape != baseline.shape or candidate.ndim not in (1, 2) or (candidate.ndim == 2 and candidate.shape[1] == 0):
             raise GateUsageError(
-                f"{self.node_id}: promote.compare_distributions: the outputs must be 1-D or 2-D and of one shape for both "
+                f"{self.node_id}: promote.compare_distributions: the outputs must be 1-D or 2-D with at least one column, of one shape for both "
                 f"models, got candidate {candidate.shape} and baseline {baseline.shape}"
             )
         self.source = {"mode": "outputs", "reference": "baseline", "current": "candidate"}

@@ -122,13 +122,14 @@ class QualityGate:
             distance = threshold - result.candidate
         else:
             return []
-        if not low < threshold < high:
+        z = _z(1 - result.alpha)
+        if not low < threshold < high or not z > 0:  # z is 0 when 1 - alpha rounds to 0.5: no width to read
             return [Failure(message)]
         # the candidate's own standard error, read back from its interval's width
-        own_se = (high - low) / (2 * _z(1 - result.alpha))
+        own_se = (high - low) / (2 * z)
         why = f"the candidate's interval [{fmt(low)}, {fmt(high)}] contains the threshold {threshold:g}"
         truth = f"the candidate's true {self.metric} is {fmt(result.candidate)}"
-        return [_underpowered(message, why, distance, own_se * (_z(1 - result.alpha) + _z(POWER)), result, truth)]
+        return [_underpowered(message, why, distance, own_se * (z + _z(POWER)), result, truth)]
 
     def cross_check_passes(self, check: CrossCheck) -> bool | None:
         """The delta rule judged on the closed-form interval; None when the gate has no delta rule."""
@@ -149,7 +150,10 @@ def _underpowered(message: str, why: str, distance: float, detectable: float, re
     unit = "groups" if result.grouped else "examples"
     if not distance > 0 or not detectable > 0:
         return Failure(message, True, f"{why}; the estimate sits on the failing side, so more {unit} would most likely confirm a failure")
-    needed = math.ceil(result.units * (detectable / distance) ** 2)
+    try:
+        needed = math.ceil(result.units * (detectable / distance) ** 2)
+    except (OverflowError, ValueError):  # a boundary so close that no sample size would decide it
+        return Failure(message, True, f"{why}; the estimate sits so close to the boundary that no feasible number of {unit} would decide it")
     advice = f"{why}; about {needed} {unit} (now {result.units}) would decide it if {truth}"
     return Failure(message, True, advice, needed)
 
@@ -379,13 +383,20 @@ def _interval(stats: PairedResult) -> dict:
     }
 
 
+def _slice_value(value: Any) -> Any:
+    """A slice's value as JSON can hold it: a non-finite float (an inf in the column) as its text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
 def _slice_record(piece: SliceResult, gate: QualityGate) -> dict:
     if piece.result is None:
-        return {"value": piece.value, "rows": piece.rows, "skipped": True, "passed": None, "candidate": None,
+        return {"value": _slice_value(piece.value), "rows": piece.rows, "skipped": True, "passed": None, "candidate": None,
                 "baseline": None, "delta": None, "ci": None, "candidate_ci": None}  # fmt: skip
     stats = piece.result
     return {
-        "value": piece.value,
+        "value": _slice_value(piece.value),
         "rows": piece.rows,
         "skipped": False,
         "passed": not gate.failures(stats),

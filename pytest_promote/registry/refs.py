@@ -68,8 +68,8 @@ def parse_ref(text: str, *, selector: str = "optional") -> ModelRef:
     if selector == "forbidden":
         raise RegistryError(f"invalid model reference {text!r}: expected a model name without '@'")
     if chosen.isdigit():
-        if not _VERSION.fullmatch(chosen):
-            raise RegistryError(f"invalid model reference {text!r}: versions are numbered from 1, without leading zeros")
+        if not _VERSION.fullmatch(chosen) or len(chosen) > 18:
+            raise RegistryError(f"invalid model reference {text[:80]!r}: versions are numbered from 1, without leading zeros")
         return ModelRef(name, version=int(chosen))
     try:
         check_alias(chosen)
