@@ -155,6 +155,13 @@ def unmeasured_record(node_id: str, marker_name: str, args: tuple, kwargs: Mappi
     return blank_record(node_id, marker_name, name, severity if severity in SEVERITIES else "block")
 
 
+def started_record(context: GateContext, marker_name: str, metric: str | None, **fields: Any) -> dict:
+    """A gate's entry with what it knows before measuring: its rule, failures so far and notes."""
+    entry = blank_record(context.node_id, marker_name, metric, context.gate.severity)
+    entry.update(message="; ".join(f.message for f in context.failures) or None, warnings=list(context.notes), **fields)
+    return entry
+
+
 def blank_record(node_id: str, marker_name: str, metric: str | None, severity: str) -> dict:
     """Every verdict gate field, unmeasured: what a gate records before (or without) a result."""
     return {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..errors import GateUsageError
-from .common import Failure, GateContext, blank_record, check_known, check_severity, optional_number
+from .common import Failure, GateContext, check_known, check_severity, optional_number, started_record
 
 __all__ = ["CostGate", "CostContext", "CostFigure", "MEASURABLE", "amount"]
 
@@ -134,8 +134,7 @@ class CostContext(GateContext):
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready)."""
         name = self.figure.name if self.figure else "cost"
-        entry = blank_record(self.node_id, "gate_cost", name, self.gate.severity)
-        entry.update(message="; ".join(f.message for f in self.failures) or None, warnings=list(self.notes))
+        entry = started_record(self, "gate_cost", name)
         if self.figure is None:
             return entry
         figure = self.figure

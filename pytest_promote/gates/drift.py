@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..errors import GateUsageError
-from .common import Failure, GateContext, blank_record, check_alpha, check_known, check_severity, optional_number, percent
+from .common import Failure, GateContext, started_record, check_alpha, check_known, check_severity, optional_number, percent
 
 if TYPE_CHECKING:
     from ..stats.drift import DriftStatistics
@@ -178,14 +178,7 @@ class DriftContext(GateContext):
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready)."""
-        entry = blank_record(self.node_id, "gate_drift", "drift", self.gate.severity)
-        entry.update(
-            rule=self.gate.rule,
-            alpha=self.gate.alpha,
-            seed=self.seed,
-            message="; ".join(f.message for f in self.failures) or None,
-            warnings=list(self.notes),
-        )
+        entry = started_record(self, "gate_drift", "drift", rule=self.gate.rule, alpha=self.gate.alpha, seed=self.seed)
         if self.columns is None:
             return entry
         entry.update(

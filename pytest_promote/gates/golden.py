@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import GateUsageError, PromoteWarning
-from .common import Failure, GateContext, blank_record, check_known, check_severity, positional
+from .common import Failure, GateContext, started_record, check_known, check_severity, positional
 
 if TYPE_CHECKING:
     from ..golden import GoldenCheck, GoldenFile, GoldenUpdate
@@ -129,8 +129,7 @@ class GoldenContext(GateContext):
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready)."""
-        entry = blank_record(self.node_id, "gate_golden", "golden", self.gate.severity)
-        entry.update(rule=self.gate.rule, message="; ".join(f.message for f in self.failures) or None, warnings=list(self.notes))
+        entry = started_record(self, "gate_golden", "golden", rule=self.gate.rule)
         if self.updated is not None:
             update = self.updated
             entry.update(

@@ -10,7 +10,6 @@ from ..errors import GateUsageError
 from .common import (
     Failure,
     GateContext,
-    blank_record,
     check_alpha,
     check_known,
     check_severity,
@@ -18,6 +17,7 @@ from .common import (
     optional_number,
     percent,
     positional,
+    started_record,
 )
 
 if TYPE_CHECKING:
@@ -167,14 +167,7 @@ class LatencyContext(GateContext):
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready)."""
-        entry = blank_record(self.node_id, "gate_latency", self.gate.metric, self.gate.severity)
-        entry.update(
-            rule=self.gate.rule,
-            alpha=self.gate.alpha,
-            seed=self.seed,
-            message="; ".join(f.message for f in self.failures) or None,
-            warnings=list(self.notes),
-        )
+        entry = started_record(self, "gate_latency", self.gate.metric, rule=self.gate.rule, alpha=self.gate.alpha, seed=self.seed)
         if self.result is None:
             return entry
         result = self.result

@@ -17,7 +17,6 @@ from ..stats.slices import SliceGap, SliceResult, compare_slices
 from .common import (
     Failure,
     GateContext,
-    blank_record,
     check_alpha,
     check_known,
     check_severity,
@@ -26,6 +25,7 @@ from .common import (
     optional_number,
     percent,
     positional,
+    started_record,
 )
 
 __all__ = ["QualityGate", "QualityContext", "GateResult", "DEFAULT_MIN_SLICE_SIZE"]
@@ -325,18 +325,11 @@ class QualityContext(GateContext):
 
     def record(self) -> dict:
         """The gate's entry for the verdict (JSON-ready: NaN becomes null)."""
-        entry = blank_record(self.node_id, "gate_quality", self.gate.metric, self.gate.severity)
-        entry.update(
-            higher_is_better=self.gate.higher_is_better,
-            rule=self.gate.rule,
-            min_delta=self.gate.min_delta,
-            threshold=self.gate.threshold,
-            alpha=self.gate.alpha,
-            seed=self.seed,
+        entry = started_record(
+            self, "gate_quality", self.gate.metric, higher_is_better=self.gate.higher_is_better, rule=self.gate.rule,
+            min_delta=self.gate.min_delta, threshold=self.gate.threshold, alpha=self.gate.alpha, seed=self.seed,
             dataset=self.dataset_info,
-            message="; ".join(f.message for f in self.failures) or None,
-            warnings=list(self.notes),
-        )
+        )  # fmt: skip
         if self.result is None:
             return entry
         stats = self.result.stats

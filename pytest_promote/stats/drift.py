@@ -307,12 +307,7 @@ def _check_bins(bins: int) -> None:
 
 def _check_arguments(bins: int, alpha: float, resamples: int, seed: int, paired: bool) -> None:
     _check_bins(bins)
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must lie strictly between 0 and 0.5, got {alpha!r}")
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 2:
-        raise ValueError(f"resamples must be an integer >= 2, got {resamples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    inputs.check_resampling(alpha, resamples, seed)
     if not isinstance(paired, bool):
         raise ValueError(f"paired must be True or False, got {paired!r}")
 

@@ -7,6 +7,7 @@ Nothing here drops a bad value silently: it raises :class:`MetricInputError` ins
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "finite",
     "check_length",
     "check_sample_size",
+    "check_resampling",
     "classes_of",
     "positive_mask",
     "predicted_labels",
@@ -170,3 +172,13 @@ def group_ids(groups: Any, n: int) -> tuple[np.ndarray, int]:
     except TypeError:
         raise MetricInputError("groups: group ids mix types that cannot be compared") from None
     return index.astype(np.intp), len(unique)
+
+
+def check_resampling(alpha: float, resamples: int, seed: int) -> None:
+    """The arguments every resampling comparison shares; ValueError names the bad one."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must lie strictly between 0 and 0.5, got {alpha!r}")
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 2:
+        raise ValueError(f"resamples must be an integer >= 2, got {resamples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MetricInputError
 from .bootstrap import resample_indices
+from .inputs import check_resampling
 
 if TYPE_CHECKING:
     import numpy as np
@@ -310,12 +311,7 @@ def _durations(values: Any, role: str, *, minimum: int) -> np.ndarray:
 def _check_arguments(percentile: float, alpha: float, resamples: int, seed: int, resolution_ns: float) -> None:
     if isinstance(percentile, bool) or not isinstance(percentile, numbers.Real) or not 0 < percentile < 100:
         raise ValueError(f"percentile must lie strictly between 0 and 100, got {percentile!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must lie strictly between 0 and 0.5, got {alpha!r}")
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 2:
-        raise ValueError(f"resamples must be an integer >= 2, got {resamples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_resampling(alpha, resamples, seed)
     if isinstance(resolution_ns, bool) or not isinstance(resolution_ns, numbers.Real) or not 0 < resolution_ns < math.inf:
         raise ValueError(f"resolution_ns must be a positive number, got {resolution_ns!r}")
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .files import write_text
 from typing import Any
 
 __all__ = ["OUTCOME_COLOURS", "render_html", "write_html"]
@@ -66,19 +66,7 @@ def render_html(verdict: dict) -> str:
 
 def write_html(path: Path | str, verdict: dict) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old page or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(verdict)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text(Path(path), render_html(verdict))
 
 
 # --- banner ------------------------------------------------------------------------------------
