@@ -6,6 +6,7 @@ methods; everything that decides or writes lives here or below.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,10 +143,9 @@ class PromoteSession:
                 self.replay = load_replay_source(self.paths.replay)
                 self._check_replay_identities()
         except PromoteError as exc:  # a config, replay or registry fault: nothing can be decided
-            try:
+            # where no verdict can be written, the error raised below still says why the run stopped
+            with contextlib.suppress(OSError):
                 self.write_block(Reason(exc.code, str(exc)))
-            except OSError:
-                pass  # no verdict can be written there; the error raised below says why the run stopped
             raise
 
     def join(self) -> None:

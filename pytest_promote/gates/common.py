@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from abc import ABC, abstractmethod
 import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -66,11 +67,11 @@ def gate_seed(master_seed: int, node_id: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-class GateContext:
+class GateContext(ABC):
     """The ``promote`` fixture's behaviour common to every kind.
 
-    Each kind's context is a dataclass with ``node_id``, ``notes`` and ``kind`` and overrides
-    the measuring call it owns; the others explain which gate they belong to.
+    Each kind's context is a dataclass with ``node_id``, ``gate``, ``failures``, ``notes`` and
+    ``kind`` and overrides the measuring call it owns; the others explain which gate they belong to.
     """
 
     kind: str
@@ -78,11 +79,13 @@ class GateContext:
     notes: list[str]
 
     @property
+    @abstractmethod
     def measured(self) -> bool:
-        raise NotImplementedError
+        """Whether the gate's measuring call completed."""
 
+    @abstractmethod
     def record(self) -> dict:
-        raise NotImplementedError
+        """The gate's entry for the verdict (JSON-ready)."""
 
     def nothing_measured(self) -> GateUsageError:
         call = MEASURING_CALL[self.kind]
