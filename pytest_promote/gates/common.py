@@ -225,6 +225,16 @@ def optional_number(value: Any, name: str, kind: str = "quality", *, positive: b
     return float(value)
 
 
+def keyword_options(args: tuple, kwargs: Mapping[str, Any], kind: str, allowed: tuple[str, ...]) -> dict:
+    """The options of a marker that takes keyword arguments only, checked against ``allowed``."""
+    if args:
+        names = ", ".join(f"{name}=" for name in allowed)
+        raise GateUsageError(f"gate.{kind} takes keyword arguments only ({names}), got {len(args)} positional")
+    options = dict(kwargs)
+    check_known(options, kind, allowed)
+    return options
+
+
 def positional(args: tuple, options: dict, kind: str, name: str) -> dict:
     """Fold the marker's one positional argument into the keyword options, refusing duplicates."""
     if len(args) > 1:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..errors import GateUsageError
-from .common import Failure, GateContext, check_known, check_severity, optional_number, started_record
+from .common import Failure, GateContext, check_severity, keyword_options, optional_number, started_record
 
 __all__ = ["CostGate", "CostContext", "CostFigure", "MEASURABLE", "amount"]
 
@@ -29,10 +29,7 @@ class CostGate:
     @classmethod
     def from_marker(cls, args: tuple, kwargs: Mapping[str, Any], default_alpha: float) -> CostGate:
         """Validate ``@gate.cost`` arguments (``default_alpha`` is unused: costs have no interval)."""
-        if args:
-            raise GateUsageError(f"gate.cost takes keyword arguments only (max_ratio=, budget=, severity=), got {len(args)} positional")
-        options = dict(kwargs)
-        check_known(options, "cost", _ALLOWED)
+        options = keyword_options(args, kwargs, "cost", _ALLOWED)
         max_ratio = optional_number(options.get("max_ratio"), "max_ratio", "cost", positive=True)
         budget = optional_number(options.get("budget"), "budget", "cost", positive=True)
         if max_ratio is None and budget is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..errors import GateUsageError
-from .common import Failure, GateContext, started_record, check_alpha, check_known, check_severity, optional_number, percent
+from .common import Failure, GateContext, check_alpha, check_severity, keyword_options, optional_number, percent, started_record
 
 if TYPE_CHECKING:
     from ..stats.drift import DriftStatistics
@@ -36,10 +36,7 @@ class DriftGate:
     @classmethod
     def from_marker(cls, args: tuple, kwargs: Mapping[str, Any], default_alpha: float) -> DriftGate:
         """Validate ``@gate.drift`` arguments; :class:`GateUsageError` names the problem."""
-        if args:
-            raise GateUsageError(f"gate.drift takes keyword arguments only (max_psi=, max_ks=, max_kl=, ...), got {len(args)} positional")
-        options = dict(kwargs)
-        check_known(options, "drift", _ALLOWED)
+        options = keyword_options(args, kwargs, "drift", _ALLOWED)
         limits = {name: optional_number(options.get(name), name, "drift", positive=True) for name in ("max_psi", "max_ks", "max_kl")}
         if all(limit is None for limit in limits.values()):
             raise GateUsageError("gate.drift needs max_psi=, max_ks=, max_kl= or several: without a rule the gate decides nothing")
